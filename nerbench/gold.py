@@ -1,0 +1,123 @@
+"""The gold file: `gold/gold.jsonl`, one document per line (spaCy/Prodigy JSONL convention).
+
+    {"id": "000_8faa29fe9a578bee", "text": "...", "text_sha256": "...",
+     "spans": [{"start": 14, "end": 21, "label": "GPE", "text": "Jiangsu"}], "meta": {...}}
+
+Offsets are half-open code-point offsets into `text`; spans are sorted and never overlap.
+gold/README.md documents the format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import NerbenchError
+from .fileio import atomic_write_text, read_text_exact, sha256_text
+from .labels import LabelScheme
+from .seeds import Seeds
+from .spans import Span, parse_spans
+
+DEFAULT_GOLD_PATH = Path("gold/gold.jsonl")
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    spans: tuple[Span, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text_sha256(self) -> str:
+        return sha256_text(self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "text_sha256": self.text_sha256,
+            "spans": [span.to_dict(self.text) for span in self.spans],
+        }
+        if self.meta:
+            data["meta"] = self.meta
+        return data
+
+
+@dataclass(frozen=True)
+class Gold:
+    path: str
+    sha256: str
+    documents: tuple[Document, ...]
+
+    @property
+    def n_spans(self) -> int:
+        return sum(len(doc.spans) for doc in self.documents)
+
+
+def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gold:
+    """Load and validate a gold file; the first problem raises NerbenchError naming file:line and document."""
+    path = Path(path)
+    try:
+        content = read_text_exact(path)
+    except FileNotFoundError:
+        raise NerbenchError(f"{path}: gold file not found") from None
+    except UnicodeDecodeError as e:
+        raise NerbenchError(f"{path}: not valid UTF-8: {e}") from None
+    docs: list[Document] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        docs.append(_parse_line(line, f"{path}:{lineno}", seeds, scheme, seen, lineno))
+    if not docs:
+        raise NerbenchError(f"{path}: no documents")
+    return Gold(str(path), sha256_text(content), tuple(docs))
+
+
+def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise NerbenchError(f"{where}: not valid JSON: {e.msg} (column {e.colno})") from None
+    if not isinstance(data, dict):
+        raise NerbenchError(f"{where}: expected a JSON object per line")
+    doc_id = data.get("id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise NerbenchError(f'{where}: missing document "id"')
+    where = f"{where}: document {doc_id}"
+    if doc_id in seen:
+        raise NerbenchError(f"{where}: document id already used on line {seen[doc_id]}")
+    seen[doc_id] = lineno
+    seed = seeds.get(doc_id)
+    if seed is None:
+        raise NerbenchError(f"{where}: unknown document id (not in {seeds.folder}/manifest.json)")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise NerbenchError(f'{where}: missing "text"')
+    actual = sha256_text(text)
+    if data.get("text_sha256") != actual:
+        raise NerbenchError(f"{where}: text_sha256 {str(data.get('text_sha256'))[:12]}… is not the SHA-256 of the text ({actual[:12]}…)")
+    if actual != seed.sha256:
+        raise NerbenchError(
+            f"{where}: text differs from the seed {seeds.folder / seed.file} "
+            f"(SHA-256 {actual[:12]}…, seed {seed.sha256[:12]}…)"
+        )
+    raw_spans = data.get("spans", [])
+    if not isinstance(raw_spans, list):
+        raise NerbenchError(f'{where}: "spans" must be a list')
+    spans = parse_spans(text, raw_spans, scheme, where)
+    meta = data.get("meta", {})
+    return Document(doc_id, text, tuple(spans), meta if isinstance(meta, dict) else {"meta": meta})
+
+
+def dumps_gold(documents: list[Document] | tuple[Document, ...]) -> str:
+    return "".join(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n" for doc in documents)
+
+
+def write_gold(path: str | os.PathLike, documents: list[Document] | tuple[Document, ...]) -> None:
+    """Write documents as gold JSONL, atomically."""
+    atomic_write_text(path, dumps_gold(documents))

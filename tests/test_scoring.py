@@ -1,0 +1,178 @@
+"""The scorer on hand-built cases; every expected value is computed by hand in the comment beside it."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerbench.scoring import SCHEMES, Counts, averages, f1_score, match, score_corpus, score_document
+from nerbench.spans import Span
+
+
+def S(start, end, label):
+    return Span(start, end, label)
+
+
+def prf(counts: Counts, scheme: str, label: str | None = None):
+    t = counts.tally(scheme, label)
+    return t.precision, t.recall, t.f1
+
+
+def approx(values):
+    return tuple(None if v is None else pytest.approx(v) for v in values)
+
+
+# (gold, pred, expected (P, R, F1) per scheme in SCHEMES order: strict, exact, partial, type)
+CASES = {
+    "exact_match_is_correct_everywhere": (
+        [S(0, 5, "ORG")],
+        [S(0, 5, "ORG")],
+        [(1, 1, 1)] * 4,
+    ),
+    "same_span_wrong_label_counts_only_for_boundary_schemes": (
+        [S(0, 5, "ORG")],
+        [S(0, 5, "PERSON")],
+        [(0, 0, 0), (1, 1, 1), (1, 1, 1), (0, 0, 0)],
+    ),
+    "partial_overlap_same_label_gets_half_credit": (
+        # partial: one PAR -> (0 + 0.5) / 1 both ways
+        [S(0, 10, "ORG")],
+        [S(0, 5, "ORG")],
+        [(0, 0, 0), (0, 0, 0), (0.5, 0.5, 0.5), (1, 1, 1)],
+    ),
+    "partial_overlap_wrong_label_gets_half_credit_only_in_partial": (
+        [S(0, 10, "ORG")],
+        [S(5, 15, "GPE")],
+        [(0, 0, 0), (0, 0, 0), (0.5, 0.5, 0.5), (0, 0, 0)],
+    ),
+    "prediction_overlapping_two_gold_spans_pairs_with_the_same_label": (
+        # p GPE[0,10) overlaps ORG[0,5) (5 chars) and GPE[6,10) (4 chars): same label wins,
+        # ORG is missed. POS 2, ACT 1.
+        # strict/exact: INC 1, MIS 1 -> P 0/1, R 0/2. partial: PAR 1 -> P .5/1, R .5/2, F 1/3.
+        # type: COR 1 -> P 1, R 1/2, F 2/3.
+        [S(0, 5, "ORG"), S(6, 10, "GPE")],
+        [S(0, 10, "GPE")],
+        [(0, 0, 0), (0, 0, 0), (0.5, 0.25, 1 / 3), (1, 0.5, 2 / 3)],
+    ),
+    "two_predictions_inside_one_gold_span_pair_once_and_leave_one_spurious": (
+        # ORG[5,10) overlaps 5 chars, ORG[0,4) 4 chars: the longer pairs, the other is spurious.
+        # partial: PAR 1, SPU 1 -> P .5/2, R .5/1, F = 2*.25*.5/.75 = 1/3.
+        [S(0, 10, "ORG")],
+        [S(0, 4, "ORG"), S(5, 10, "ORG")],
+        [(0, 0, 0), (0, 0, 0), (0.25, 0.5, 1 / 3), (0.5, 1, 2 / 3)],
+    ),
+    "missed_and_spurious_score_zero": (
+        [S(0, 3, "PERSON")],
+        [S(10, 12, "DATE")],
+        [(0, 0, 0)] * 4,
+    ),
+    "empty_document_has_no_score": (
+        [],
+        [],
+        [(None, None, None)] * 4,
+    ),
+    "no_predictions_has_recall_zero_and_no_precision": (
+        [S(0, 3, "PERSON")],
+        [],
+        [(None, 0, 0)] * 4,
+    ),
+    "predictions_without_gold_have_precision_zero_and_no_recall": (
+        [],
+        [S(0, 3, "PERSON")],
+        [(0, None, 0)] * 4,
+    ),
+}
+
+
+@pytest.mark.parametrize("gold,pred,expected", CASES.values(), ids=CASES.keys())
+def test_micro_scores_per_scheme(gold, pred, expected):
+    counts = score_document(gold, pred)
+    for scheme, values in zip(SCHEMES, expected):
+        assert prf(counts, scheme) == approx(values), scheme
+
+
+def test_semeval_counts_of_a_mixed_document():
+    # gold: ORG[0,5) exact, PERSON[10,20) vs PERSON[12,20) (overlap), GPE[30,35) vs ORG[30,35)
+    # (same span, wrong label), plus a spurious DATE[40,45).
+    gold = [S(0, 5, "ORG"), S(10, 20, "PERSON"), S(30, 35, "GPE")]
+    pred = [S(0, 5, "ORG"), S(12, 20, "PERSON"), S(30, 35, "ORG"), S(40, 45, "DATE")]
+    counts = score_document(gold, pred)
+    sem = {s: counts.tally(s).semeval() for s in SCHEMES}
+    base = {"missed": 0, "spurious": 1, "possible": 3, "actual": 4}
+    assert sem["strict"] == {"correct": 1, "incorrect": 2, "partial": 0, **base}
+    assert sem["exact"] == {"correct": 2, "incorrect": 1, "partial": 0, **base}
+    assert sem["partial"] == {"correct": 2, "incorrect": 0, "partial": 1, **base}
+    assert sem["type"] == {"correct": 2, "incorrect": 1, "partial": 0, **base}
+    m = counts.tally("partial").metrics()
+    # partial: tp = 2 + 0.5 = 2.5; fp = 4 - 2.5; fn = 3 - 2.5
+    assert (m["tp"], m["fp"], m["fn"]) == (2.5, 1.5, 0.5)
+    assert m["precision"] == pytest.approx(2.5 / 4) and m["recall"] == pytest.approx(2.5 / 3)
+
+
+def test_per_label_counts_follow_each_side_label():
+    # Same span, wrong label: under strict the ORG gold span is a false negative of ORG and the
+    # PERSON prediction a false positive of PERSON, as in spaCy's per-type scores.
+    counts = score_document([S(0, 5, "ORG")], [S(0, 5, "PERSON")])
+    org = counts.tally("strict", "ORG").metrics()
+    person = counts.tally("strict", "PERSON").metrics()
+    assert (org["tp"], org["fp"], org["fn"], org["support"]) == (0, 0, 1, 1)
+    assert (org["precision"], org["recall"], org["f1"]) == (None, 0, 0)
+    assert (person["tp"], person["fp"], person["fn"], person["support"]) == (0, 1, 0, 0)
+    assert (person["precision"], person["recall"], person["f1"]) == (0, None, 0)
+
+
+def test_label_with_no_gold_and_no_predictions_shows_no_score():
+    counts = score_document([S(0, 5, "ORG")], [S(0, 5, "ORG")])
+    m = counts.tally("strict", "LAW").metrics()
+    assert (m["precision"], m["recall"], m["f1"], m["support"]) == (None, None, None, 0)
+
+
+def test_macro_and_weighted_averages_by_hand():
+    # strict: ORG support 2, pred 1, tp 1 -> P 1, R .5, F 2/3
+    #         PERSON support 1, pred 2, tp 1 -> P .5, R 1, F 2/3
+    #         DATE support 0, pred 1, tp 0 -> P 0, R -, F 0;  LAW: nothing -> left out
+    gold = [S(0, 5, "ORG"), S(10, 15, "ORG"), S(20, 25, "PERSON")]
+    pred = [S(0, 5, "ORG"), S(10, 15, "PERSON"), S(20, 25, "PERSON"), S(30, 35, "DATE")]
+    avg = averages(score_document(gold, pred), "strict", ["ORG", "PERSON", "DATE", "LAW"])
+    assert avg["micro"] == approx_dict({"precision": 2 / 4, "recall": 2 / 3, "f1": 2 * (0.5 * 2 / 3) / (0.5 + 2 / 3)})
+    assert avg["macro"] == approx_dict({"precision": (1 + 0.5 + 0) / 3, "recall": (0.5 + 1) / 2, "f1": (2 / 3 + 2 / 3 + 0) / 3})
+    assert avg["weighted"] == approx_dict({"precision": (1 * 2 + 0.5) / 3, "recall": (0.5 * 2 + 1) / 3, "f1": 2 / 3})
+
+
+def approx_dict(d):
+    return {k: pytest.approx(v) for k, v in d.items()}
+
+
+def test_counts_add_across_documents():
+    docs_gold = {"a": [S(0, 5, "ORG")], "b": [S(0, 3, "PERSON"), S(5, 9, "GPE")], "c": []}
+    docs_pred = {"a": [S(0, 5, "ORG")], "b": [S(0, 4, "PERSON")], "c": [S(1, 2, "DATE")]}
+    total, per_doc = score_corpus(docs_gold, docs_pred)
+    summed = Counts()
+    for counts in per_doc.values():
+        summed = summed + counts
+    assert summed == total
+    # and the corpus equals scoring one concatenated document with shifted offsets
+    shifted_gold = [S(0, 5, "ORG"), S(100, 103, "PERSON"), S(105, 109, "GPE")]
+    shifted_pred = [S(0, 5, "ORG"), S(100, 104, "PERSON"), S(201, 202, "DATE")]
+    assert score_document(shifted_gold, shifted_pred) == total
+    assert total.tally("strict").semeval()["correct"] == 1
+
+
+def test_document_missing_from_predictions_counts_as_all_missed():
+    total, _ = score_corpus({"a": [S(0, 5, "ORG")]}, {})
+    assert total.tally("strict").semeval()["missed"] == 1
+
+
+def test_match_prefers_exact_boundaries_then_same_label_then_longer_overlap():
+    gold = [S(0, 10, "ORG"), S(20, 30, "GPE"), S(40, 50, "PERSON")]
+    pred = [S(0, 10, "GPE"), S(18, 25, "ORG"), S(22, 35, "GPE"), S(60, 61, "DATE")]
+    pairs, missed, spurious = match(gold, pred)
+    assert sorted(pairs) == [(0, 0), (1, 2)]
+    assert missed == [2] and spurious == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "p,r,expected",
+    [(None, None, None), (0.5, None, None), (0.0, None, 0.0), (None, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, 1.0, 2 / 3)],
+)
+def test_f1_of_defined_and_undefined_sides(p, r, expected):
+    assert f1_score(p, r) == (None if expected is None else pytest.approx(expected))
