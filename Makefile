@@ -11,16 +11,21 @@ SEEDS ?= seeds
 LABELS ?= gold/labels.json
 REPORTS ?= reports
 PYTEST_ARGS ?=
+LS_PORT ?= 8080
+PROJECT ?= nerbench gold
+PREANNOTATE ?=
 
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NERBENCH := $(BIN)/nerbench
+LS_VENV := .venv-ls
+LS_STAMP := $(LS_VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help evaluate test check lock clean
+.PHONY: help evaluate test check labelstudio labelstudio-stop push pull lock clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
 $(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,15 +37,33 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@
 
+# Label Studio pins its own Django stack: it lives in a virtual environment of its own.
+$(LS_STAMP): requirements/server.txt
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/server.txt
+	touch $@
+
 evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md} (offline)
 	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --output-dir $(REPORTS)
 
-test: $(DEV_STAMP) ## Run the whole test suite (set-up included)
+test: $(DEV_STAMP) $(LS_STAMP) ## Run the whole test suite (set-up included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate the gold
 	$(NERBENCH) seeds check --seeds $(SEEDS)
 	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
+
+labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT in the background; print how to log in
+	$(NERBENCH) labelstudio start --port $(LS_PORT)
+
+labelstudio-stop: $(RUNTIME_STAMP) ## Stop the local Label Studio (its annotations are kept)
+	$(NERBENCH) labelstudio stop
+
+push: $(RUNTIME_STAMP) ## Push the seeds to the Label Studio project (network; PREANNOTATE=1 adds model predictions)
+	$(NERBENCH) push --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" $(if $(PREANNOTATE),--preannotate --model $(MODEL))
+
+pull: $(RUNTIME_STAMP) ## Pull the annotations from Label Studio into GOLD, with agreement and conflicts (network)
+	$(NERBENCH) pull --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)"
 
 lock: ## Re-pin requirements/*.txt with hashes from requirements/*.in (needs the network)
 	test -x $(VENV)-lock/bin/uv || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet uv)
@@ -49,4 +72,4 @@ lock: ## Re-pin requirements/*.txt with hashes from requirements/*.in (needs the
 	    --python-platform x86_64-manylinux_2_28 -o $$f.txt $$f.in || exit 1; done
 
 clean: ## Remove the virtual environments and generated reports
-	rm -rf $(VENV) $(VENV)-lock $(REPORTS) .pytest_cache
+	rm -rf $(VENV) $(VENV)-lock $(LS_VENV) $(REPORTS) .pytest_cache

