@@ -18,6 +18,7 @@ from .export import agreement, build_gold, conflicts_by_document, diff_gold, par
 
 EXPORT_NAME = "labelstudio-export.json"
 REPORT_NAME = "pull-report.json"
+REPORT_MD_NAME = "pull-report.md"
 
 
 @dataclass
@@ -76,6 +77,7 @@ def write_pull(raw: bytes, seeds: Seeds, scheme: LabelScheme, gold_path: Path, u
         gold_path: dumps_gold(gold_docs),
         folder / EXPORT_NAME: json.dumps(export, indent=1, ensure_ascii=False) + "\n",
         folder / REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+        folder / REPORT_MD_NAME: render_pull_markdown(report),
     }
     atomic_write_many(files)
     return PullResult(report, list(files))
@@ -107,3 +109,38 @@ def render_pull(report: dict[str, Any]) -> str:
     if report["unannotated"]:
         lines.append(f"Not annotated by anyone (not in the gold): {', '.join(report['unannotated'])}")
     return "\n".join(lines)
+
+
+def render_pull_markdown(report: dict[str, Any]) -> str:
+    """The pull report for people: agreement per annotator pair and label, conflicts, rules, gaps."""
+    out = ["# Pull report", "", f"Source: {report['source']}. Gold: {report['documents']} documents, {report['spans']} spans.", ""]
+    out += ["## Agreement between annotators", ""]
+    if not report["agreement"]:
+        out += ["Fewer than two annotators on any document: no agreement to report.", ""]
+    for pair in report["agreement"]:
+        a, b = pair["annotators"]
+        f1 = "—" if pair["f1"] is None else f"{pair['f1']:.3f}"
+        out += [
+            f"**{a}** vs **{b}**: strict F1 {f1} over {pair['documents']} documents "
+            f"({pair['agreed']:g} identical spans; {pair['spans'][a]} vs {pair['spans'][b]} spans).",
+            "",
+            f"| Label | F1 | Identical | {a} | {b} |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, v in pair["per_label"].items():
+            lf1 = "—" if v["f1"] is None else f"{v['f1']:.3f}"
+            out.append(f"| {label} | {lf1} | {v['agreed']:g} | {v['spans'][a]} | {v['spans'][b]} |")
+        out.append("")
+    out += ["## Adjudication", "", "| Document | Rule | Annotators | Conflicts |", "|---|---|---|---:|"]
+    for doc_id, rule in report["rules"].items():
+        out.append(f"| {doc_id} | {rule} | {', '.join(report['annotators'][doc_id])} | {len(report['conflicts'].get(doc_id, []))} |")
+    out.append("")
+    if report["conflicts"]:
+        out += ["## Conflicts for a reviewer", "", "| Document | Span | Label | Text | Marked by | Not by |", "|---|---|---|---|---|---|"]
+        for doc_id, conflicts in report["conflicts"].items():
+            for c in conflicts:
+                out.append(f"| {doc_id} | [{c['start']}, {c['end']}) | {c['label']} | {c['text']!r} | {', '.join(c['marked_by'])} | {', '.join(c['not_by'])} |")
+        out.append("")
+    if report["unannotated"]:
+        out += [f"Not annotated by anyone (not in the gold): {', '.join(report['unannotated'])}.", ""]
+    return "\n".join(out)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from nerbench.errors import NerbenchError
+from nerbench.fileio import sha256_text
 from nerbench.gold import Document
 from nerbench.labels import LabelScheme
 from nerbench.seeds import Seeds
@@ -72,13 +73,18 @@ def push(
     """
     texts = seeds.texts()  # checks every seed against its hash first
     config = label_config(scheme)
+    # Label Studio rewrites the instructions' HTML, so what was pushed is recognised by this line.
+    description = (
+        f"Created by nerbench push. Label scheme: {scheme.name} (sha256 {scheme.sha256[:12]}); "
+        f"guidelines sha256 {sha256_text(guidelines)[:12]}."
+    )
     project = find_project(client, conn, title)
     created = config_updated = False
     if project is None:
         with api_errors(conn, f"creating project {title!r}"):
             project = client.projects.create(
                 title=title,
-                description=f"Created by nerbench push. Label scheme: {scheme.name} (sha256 {scheme.sha256[:12]}).",
+                description=description,
                 label_config=config,
                 expert_instruction=instructions(guidelines, scheme),
                 show_instruction=True,
@@ -86,9 +92,11 @@ def push(
                 enable_empty_annotation=True,
             )
         created = True
-    elif (project.label_config or "").strip() != config.strip():
-        with api_errors(conn, f"updating the labeling config of project {project.id}"):
-            client.projects.update(id=project.id, label_config=config, expert_instruction=instructions(guidelines, scheme))
+    elif (project.label_config or "").strip() != config.strip() or (project.description or "") != description:
+        with api_errors(conn, f"updating the labeling config and instructions of project {project.id}"):
+            client.projects.update(
+                id=project.id, label_config=config, expert_instruction=instructions(guidelines, scheme), description=description
+            )
         config_updated = True
     result = PushResult(project.id, f"{conn.url}/projects/{project.id}/data", created, config_updated)
     tasks = existing_tasks(client, conn, project.id)

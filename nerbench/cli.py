@@ -213,7 +213,7 @@ def push_cmd(
     result = push(connect(conn), conn, loaded_seeds, scheme, guidelines_text, project, predictions, model_version)
     typer.echo(f"Project {project!r} (id {result.project_id}) {'created' if result.created else 'found'}: {result.project_url}")
     if result.config_updated:
-        typer.echo("Labeling config updated from the label scheme")
+        typer.echo("Labeling config and instructions updated from the label scheme and guidelines")
     if result.imported:
         typer.echo(f"Imported {len(result.imported)} tasks in one request: {', '.join(result.imported)}")
     else:

@@ -53,10 +53,14 @@ def test_push_creates_the_project_from_the_scheme_and_repush_is_a_no_op(client, 
     assert project.label_config.strip() == label_config(scheme).strip()
     assert "Titles are outside PERSON spans." in project.expert_instruction
     second = push(client, conn, seeds, scheme, GUIDELINES, title)
-    assert not second.created and second.imported == [] and second.unchanged == list(seeds.ids)
+    assert not second.created and not second.config_updated
+    assert second.imported == [] and second.unchanged == list(seeds.ids)
     tasks = existing_tasks(client, conn, project.id)
     assert sorted(tasks) == sorted(seeds.ids) and len(list(client.tasks.list(project=project.id))) == 5
     assert all(t["text_sha256"] == seeds.get(d).sha256 for d, t in tasks.items())
+    amended = push(client, conn, seeds, scheme, GUIDELINES + "Amendment: A1.\n", title)
+    assert amended.config_updated and amended.imported == []
+    assert "Amendment: A1." in find_project(client, conn, title).expert_instruction
 
 
 def test_changed_seed_is_refused_and_nothing_is_pushed(client, conn, seeds, scheme, seeds_copy):
@@ -124,7 +128,7 @@ def test_push_then_pull_with_two_annotators(client, conn, seeds, scheme, tmp_pat
         ("Nanjing", "LOC", ["annotator-b@example.org"]),
         ("Tencent", "ORG", ["annotator-b@example.org"]),
     ]
-    assert sorted(p.name for p in gold.parent.iterdir()) == ["gold.jsonl", "labelstudio-export.json", "pull-report.json"]
+    assert sorted(p.name for p in gold.parent.iterdir()) == ["gold.jsonl", "labelstudio-export.json", "pull-report.json", "pull-report.md"]
     # the reviewer resolves document 000 with a ground-truth annotation; the next pull reports the change
     final = doc_with(seeds, d0, ("Jiangsu", "GPE", 0), ("Nanjing", "GPE", 0), ("Lou Qinjian", "PERSON", 0), ("Tencent", "ORG", 0))
     import_annotations(client, conn, [final], title, "reviewer@example.org", ground_truth=True)
