@@ -278,25 +278,46 @@ def _num(value: float) -> float | int:
 def score_document(gold: Sequence[Span], pred: Sequence[Span]) -> Counts:
     """Counts for one document's gold and predicted spans."""
     counts = Counts()
+    _tally(gold, pred, lambda span: counts)
+    return counts
+
+
+def score_units(gold: Sequence[Span], pred: Sequence[Span], unit_starts: Sequence[int]) -> list[Counts]:
+    """Counts per unit (e.g. sentence) of one document; the units' counts add up to `score_document`.
+
+    `unit_starts` are the sorted start offsets of the units; a span belongs to the unit its start
+    falls in. Matching is done on the whole document, and a pair is counted in its gold span's
+    unit, so a prediction that crosses a unit boundary is judged exactly as in the document score.
+    """
+    units = [Counts() for _ in unit_starts]
+
+    def unit_of(span: Span) -> Counts:
+        return units[max(bisect_right(unit_starts, span.start) - 1, 0)]
+
+    _tally(gold, pred, unit_of, pair_in_gold_unit=True)
+    return units
+
+
+def _tally(gold: Sequence[Span], pred: Sequence[Span], counts_of, pair_in_gold_unit: bool = False) -> None:
     pairs, missed, spurious = match(gold, pred)
     for i, j in pairs:
         g, p = gold[i], pred[j]
         key = (g.start == p.start and g.end == p.end, g.label == p.label)
-        row = counts._row(g.label)
+        target = counts_of(g)
+        row = target._row(g.label)
         for slot in _GOLD_SLOTS[key]:
             row[slot] += 1
-        row = counts._row(p.label)
+        row = (target if pair_in_gold_unit else counts_of(p))._row(p.label)
         for slot in _PRED_SLOTS[key]:
             row[slot] += 1
     for i in missed:
-        row = counts._row(gold[i].label)
+        row = counts_of(gold[i])._row(gold[i].label)
         for slot in _MISSED_SLOTS:
             row[slot] += 1
     for j in spurious:
-        row = counts._row(pred[j].label)
+        row = counts_of(pred[j])._row(pred[j].label)
         for slot in _SPURIOUS_SLOTS:
             row[slot] += 1
-    return counts
 
 
 def score_corpus(
