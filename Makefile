@@ -18,6 +18,8 @@ PREANNOTATE ?=
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NERBENCH := $(BIN)/nerbench
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
 LS_VENV := .venv-ls
 LS_STAMP := $(LS_VENV)/.installed
 
@@ -43,10 +45,15 @@ $(LS_STAMP): requirements/server.txt
 	$(LS_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/server.txt
 	touch $@
 
+# Browser tests drive Debian's Chromium: test tools cannot download a browser here.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null
+
 evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md} (offline)
 	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --output-dir $(REPORTS)
 
-test: $(DEV_STAMP) $(LS_STAMP) ## Run the whole test suite (set-up included)
+test: $(DEV_STAMP) $(LS_STAMP) $(CHROMIUM) ## Run the whole test suite (set-up included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate the gold
