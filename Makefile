@@ -11,6 +11,8 @@ SEEDS ?= seeds
 LABELS ?= gold/labels.json
 REPORTS ?= reports
 PYTEST_ARGS ?=
+FAIL_UNDER ?=
+CACHE ?= .cache/predictions
 LS_PORT ?= 8080
 PROJECT ?= nerbench gold
 PREANNOTATE ?=
@@ -50,8 +52,9 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null
 
-evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md} (offline)
-	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --output-dir $(REPORTS)
+evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md,html} (offline)
+	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) \
+	  --output-dir $(REPORTS) --cache-dir $(CACHE) $(foreach t,$(FAIL_UNDER),--fail-under $(t))
 
 test: $(DEV_STAMP) $(LS_STAMP) $(CHROMIUM) ## Run the whole test suite (set-up included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,17 +1,25 @@
-"""The spaCy adapter: load any installed pipeline by name or path, predict entity spans."""
+"""The spaCy adapter: load any installed pipeline by name or path, predict entity spans, cache them.
+
+Predictions are cached per model (name, version and a hash of its meta.json) and text hash, so
+a re-run with the same inputs reads them back without loading the model at all.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from nerbench.errors import NerbenchError
+from nerbench.fileio import atomic_write_text, sha256_bytes, sha256_text
 from nerbench.labels import LabelMap, LabelScheme
 from nerbench.spans import Span
 
 # Components whose labels end up in doc.ents.
 ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "future_entity_ruler"}
+RawSpans = list[tuple[int, int, str]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,21 @@ class ModelInfo:
             "pipeline": list(self.pipeline),
             "labels": list(self.labels),
         }
+
+
+def model_fingerprint(spec: str) -> str:
+    """`name-version-<meta hash>` of a pipeline, read from its meta.json without loading it."""
+    import spacy.util
+
+    path = Path(spec)
+    try:
+        folder = path if path.exists() else spacy.util.get_package_path(spec)
+        raw = (Path(folder) / "meta.json").read_bytes()
+        meta = json.loads(raw)
+    except (OSError, ImportError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise NerbenchError(f"model {spec!r}: cannot load it as an installed spaCy pipeline or a pipeline folder ({first})") from None
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}-{sha256_bytes(raw)[:12]}"
 
 
 def load_model(spec: str):
@@ -66,6 +89,57 @@ def load_model(spec: str):
     return nlp, info
 
 
+def run_model(nlp, texts: Mapping[str, str]) -> dict[str, RawSpans]:
+    """The pipeline's entities per document, with the model's own labels."""
+    ids = list(texts)
+    return {
+        doc_id: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+        for doc_id, doc in zip(ids, nlp.pipe(texts[i] for i in ids))
+    }
+
+
+class PredictionCache:
+    """One JSON file per (model fingerprint, text hash) under `folder`; written atomically."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, fingerprint: str, text: str) -> Path:
+        return self.folder / fingerprint / f"{sha256_text(text)}.json"
+
+    def get(self, fingerprint: str, text: str) -> tuple[dict[str, Any], RawSpans] | None:
+        try:
+            data = json.loads(self._path(fingerprint, text).read_text(encoding="utf-8"))
+            return data["model"], [tuple(e) for e in data["ents"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or unreadable: predict again
+
+    def put(self, fingerprint: str, text: str, info: dict[str, Any], ents: RawSpans) -> None:
+        atomic_write_text(self._path(fingerprint, text), json.dumps({"model": info, "ents": ents}) + "\n")
+
+
+def get_predictions(
+    spec: str, texts: Mapping[str, str], cache: PredictionCache | None
+) -> tuple[dict[str, Any], dict[str, RawSpans], str]:
+    """Model info and raw predictions, from the cache when every text is there; else run the model.
+
+    Returns (model info dict, raw spans per document, "cache" or "model").
+    """
+    fingerprint = model_fingerprint(spec) if cache else ""
+    if cache:
+        hits = {doc_id: cache.get(fingerprint, text) for doc_id, text in texts.items()}
+        if texts and all(hits.values()):
+            info = dict(next(iter(hits.values()))[0], spec=spec)
+            return info, {doc_id: hit[1] for doc_id, hit in hits.items()}, "cache"
+    nlp, model_info = load_model(spec)
+    raw = run_model(nlp, texts)
+    info = model_info.to_dict()
+    if cache:
+        for doc_id, text in texts.items():
+            cache.put(fingerprint, text, info, raw[doc_id])
+    return info, raw, "model"
+
+
 @dataclass
 class Predictions:
     """Predicted spans per document, already mapped onto the label scheme."""
@@ -74,16 +148,15 @@ class Predictions:
     unmapped: Counter  # model label -> predicted spans not scored because the map sends them to null
 
 
+def map_predictions(raw: Mapping[str, RawSpans], model_name: str, scheme: LabelScheme, label_map: LabelMap) -> Predictions:
+    unmapped: Counter = Counter()
+    spans = {doc_id: map_spans(ents, doc_id, model_name, scheme, label_map, unmapped) for doc_id, ents in raw.items()}
+    return Predictions(spans, unmapped)
+
+
 def predict(nlp, texts: Mapping[str, str], model_name: str, scheme: LabelScheme, label_map: LabelMap) -> Predictions:
     """Run the pipeline over the texts and map its entity labels onto the scheme."""
-    ids = list(texts)
-    spans: dict[str, list[Span]] = {}
-    unmapped: Counter = Counter()
-    for doc_id, doc in zip(ids, nlp.pipe(texts[i] for i in ids)):
-        spans[doc_id] = map_spans(
-            ((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents), doc_id, model_name, scheme, label_map, unmapped
-        )
-    return Predictions(spans, unmapped)
+    return map_predictions(run_model(nlp, texts), model_name, scheme, label_map)
 
 
 def map_spans(raw, doc_id: str, model_name: str, scheme: LabelScheme, label_map: LabelMap, unmapped: Counter) -> list[Span]:

