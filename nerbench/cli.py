@@ -214,15 +214,12 @@ def push_cmd(
     """
     from .annotate.client import connect, resolve_connection
     from .annotate.push import push
-    from .fileio import read_text_exact
+    from .fileio import read_input_text
     from .labels import IDENTITY_MAP, check_model_labels, load_scheme
     from .seeds import load_seeds
 
     loaded_seeds, scheme = load_seeds(seeds), load_scheme(labels)
-    try:
-        guidelines_text = read_text_exact(guidelines)
-    except FileNotFoundError:
-        raise NerbenchError(f"{guidelines}: guidelines file not found") from None
+    guidelines_text = read_input_text(guidelines, "guidelines file")
     predictions = model_version = None
     if preannotate:
         from .evaluate.predict import load_model, predict

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from .errors import NerbenchError
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -24,6 +28,26 @@ def sha256_file(path: str | os.PathLike) -> str:
 def read_text_exact(path: str | os.PathLike) -> str:
     """Read UTF-8 text without newline translation, so offsets match the bytes on disk."""
     return Path(path).read_bytes().decode("utf-8")
+
+
+def read_input_text(path: str | os.PathLike, what: str, hint: str = "") -> str:
+    """Read a user's input file exactly; a missing or undecodable file is one NerbenchError line."""
+    try:
+        return read_text_exact(path)
+    except FileNotFoundError:
+        raise NerbenchError(f"{path}: {what} not found{hint}") from None
+    except IsADirectoryError:
+        raise NerbenchError(f"{path}: is a folder, not the {what}") from None
+    except UnicodeDecodeError as e:
+        raise NerbenchError(f"{path}: not valid UTF-8: {e}") from None
+
+
+def read_input_json(path: str | os.PathLike, what: str, hint: str = "") -> Any:
+    """`read_input_text`, then JSON; invalid JSON is one NerbenchError line naming the file."""
+    try:
+        return json.loads(read_input_text(path, what, hint))
+    except json.JSONDecodeError as e:
+        raise NerbenchError(f"{path}: not valid JSON: {e}") from None
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

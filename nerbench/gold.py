@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NerbenchError
-from .fileio import atomic_write_text, read_text_exact, sha256_text
+from .fileio import atomic_write_text, read_input_text, sha256_text
 from .labels import LabelScheme
 from .seeds import Seeds
 from .spans import Span, parse_spans
@@ -61,12 +61,7 @@ class Gold:
 def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gold:
     """Load and validate a gold file; the first problem raises NerbenchError naming file:line and document."""
     path = Path(path)
-    try:
-        content = read_text_exact(path)
-    except FileNotFoundError:
-        raise NerbenchError(f"{path}: gold file not found") from None
-    except UnicodeDecodeError as e:
-        raise NerbenchError(f"{path}: not valid UTF-8: {e}") from None
+    content = read_input_text(path, "gold file")
     docs: list[Document] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(content.splitlines(), start=1):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NerbenchError
-from .fileio import read_text_exact, sha256_text
+from .fileio import read_input_json, read_input_text, sha256_text
 
 DEFAULT_SCHEME_PATH = Path("gold/labels.json")
 
@@ -47,12 +47,10 @@ class LabelScheme:
 def load_scheme(path: str | os.PathLike = DEFAULT_SCHEME_PATH) -> LabelScheme:
     """Load and check a label scheme file (see gold/labels.json)."""
     path = Path(path)
+    text = read_input_text(path, "label scheme file")
     try:
-        text = read_text_exact(path)
         data = json.loads(text)
-    except FileNotFoundError:
-        raise NerbenchError(f"{path}: label scheme file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except json.JSONDecodeError as e:
         raise NerbenchError(f"{path}: not valid JSON: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("labels"), list) or not data["labels"]:
         raise NerbenchError(f'{path}: expected an object with a non-empty "labels" list')
@@ -101,12 +99,7 @@ IDENTITY_MAP = LabelMap({})
 def load_label_map(path: str | os.PathLike, scheme: LabelScheme) -> LabelMap:
     """Load a JSON object {"MODEL_LABEL": "SCHEME_LABEL" or null}."""
     path = Path(path)
-    try:
-        data = json.loads(read_text_exact(path))
-    except FileNotFoundError:
-        raise NerbenchError(f"{path}: label map file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise NerbenchError(f"{path}: not valid JSON: {e}") from None
+    data = read_input_json(path, "label map file")
     if not isinstance(data, dict):
         raise NerbenchError(f'{path}: expected an object like {{"PER": "PERSON", "MISC": null}}')
     for source, target in data.items():

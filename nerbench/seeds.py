@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NerbenchError
-from .fileio import atomic_write_text, read_text_exact, sha256_text
+from .fileio import atomic_write_text, read_input_json, read_input_text, read_text_exact, sha256_text
 
 DEFAULT_SEEDS_DIR = Path("seeds")
 MANIFEST_NAME = "manifest.json"
@@ -44,12 +44,7 @@ class Seeds:
         if seed is None:
             raise NerbenchError(f"{self.folder / MANIFEST_NAME}: no seed document {doc_id!r}")
         path = self.folder / seed.file
-        try:
-            text = read_text_exact(path)
-        except FileNotFoundError:
-            raise NerbenchError(f"{path}: seed file listed in the manifest is missing") from None
-        except UnicodeDecodeError as e:
-            raise NerbenchError(f"{path}: not valid UTF-8: {e}") from None
+        text = read_input_text(path, "seed file listed in the manifest")
         actual = sha256_text(text)
         if actual != seed.sha256:
             raise NerbenchError(
@@ -65,12 +60,7 @@ class Seeds:
 def load_seeds(folder: str | os.PathLike = DEFAULT_SEEDS_DIR) -> Seeds:
     folder = Path(folder)
     path = folder / MANIFEST_NAME
-    try:
-        data = json.loads(read_text_exact(path))
-    except FileNotFoundError:
-        raise NerbenchError(f"{path}: seed manifest not found (create it with `nerbench seeds manifest`)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise NerbenchError(f"{path}: not valid JSON: {e}") from None
+    data = read_input_json(path, "seed manifest", " (create it with `nerbench seeds manifest`)")
     try:
         docs = tuple(Seed(d["id"], d["file"], d["sha256"], int(d["chars"])) for d in data["documents"])
     except (KeyError, TypeError, ValueError) as e:
