@@ -208,3 +208,16 @@ def test_cli_evaluate_with_bad_gold_writes_nothing(tmp_path, seeds, root):
     assert result.stderr.count("\n") == 1
     assert sorted(p.name for p in out.iterdir()) == ["benchmark.json"]
     assert (out / "benchmark.json").read_text() == "previous report\n"
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_cli_refuses_each_bad_span_with_one_line_and_status_1(case, tmp_path, seeds, root):
+    text = seeds.text(DOC)
+    spans, message = bad_cases(text)[case]
+    path = write_lines(tmp_path, gold_line(DOC, text, spans))
+    result = runner.invoke(
+        app, ["gold", "check", "--gold", str(path), "--seeds", str(root / "seeds"), "--labels", str(root / "gold/labels.json")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}:1: document {DOC}: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
