@@ -9,7 +9,6 @@ import re
 from html import escape
 from typing import Any
 
-from nerbench.scoring import SCHEMES
 
 from .report import Table, comparison_tables, confusion_table, error_tables, fmt, overall_table, per_label_table, _provenance
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from .spans import Span
 
@@ -356,8 +356,3 @@ def averages(counts: Counts, scheme: str, labels: Iterable[str]) -> dict[str, di
         total = sum(w for _, w in weighted)
         result["weighted"][metric] = sum(v * w for v, w in weighted) / total if total else None
     return result
-
-
-def iter_label_tallies(counts: Counts, scheme: str, labels: Iterable[str]) -> Iterator[tuple[str, Tally]]:
-    for label in labels:
-        yield label, counts.tally(scheme, label)

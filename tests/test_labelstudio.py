@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -106,7 +103,6 @@ def test_push_then_pull_with_two_annotators(client, conn, seeds, scheme, tmp_pat
     lines = [json.loads(l) for l in gold.read_text(encoding="utf-8").splitlines()]
     by_id = {l["id"]: l for l in lines}
     assert list(by_id) == [d0, d1, d3]
-    text0 = seeds.text(d0)
     assert [(s["text"], s["label"]) for s in by_id[d0]["spans"]] == [("Jiangsu", "GPE"), ("Lou Qinjian", "PERSON")]
     assert by_id[d0]["meta"]["rule"] == "agreement" and by_id[d0]["meta"]["conflicts"] == 3
     # the no-break space and the Chinese characters keep their exact code-point offsets
