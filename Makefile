@@ -14,6 +14,7 @@ PYTEST_ARGS ?=
 FAIL_UNDER ?=
 CACHE ?= .cache/predictions
 LS_PORT ?= 8080
+LS_STATE ?= .labelstudio
 PROJECT ?= nerbench gold
 PREANNOTATE ?=
 
@@ -22,6 +23,8 @@ DEV_STAMP := $(VENV)/.dev-installed
 NERBENCH := $(BIN)/nerbench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+# Debian 12's PostgreSQL server, or whichever version is installed already.
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 LS_VENV := .venv-ls
 LS_STAMP := $(LS_VENV)/.installed
 
@@ -52,28 +55,33 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null
 
+# The team-server test runs Label Studio on a throwaway cluster of Debian's PostgreSQL.
+$(PG_INITDB):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null
+
 evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md,html} (offline)
 	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) \
 	  --output-dir $(REPORTS) --cache-dir $(CACHE) $(foreach t,$(FAIL_UNDER),--fail-under $(t))
 
-test: $(DEV_STAMP) $(LS_STAMP) $(CHROMIUM) ## Run the whole test suite (set-up included)
+test: $(DEV_STAMP) $(LS_STAMP) $(CHROMIUM) $(PG_INITDB) ## Run the whole test suite (set-up included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate the gold
 	$(NERBENCH) seeds check --seeds $(SEEDS)
 	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
 
-labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT in the background; print how to log in
-	$(NERBENCH) labelstudio start --port $(LS_PORT)
+labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT in the background (SQLite, or PostgreSQL at NERBENCH_DATABASE_URL); print how to log in
+	$(NERBENCH) labelstudio start --port $(LS_PORT) --state-dir "$(LS_STATE)"
 
 labelstudio-stop: $(RUNTIME_STAMP) ## Stop the local Label Studio (its annotations are kept)
-	$(NERBENCH) labelstudio stop
+	$(NERBENCH) labelstudio stop --state-dir "$(LS_STATE)"
 
 push: $(RUNTIME_STAMP) ## Push the seeds to the Label Studio project (network; PREANNOTATE=1 adds model predictions)
-	$(NERBENCH) push --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" $(if $(PREANNOTATE),--preannotate --model $(MODEL))
+	$(NERBENCH) push --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)" $(if $(PREANNOTATE),--preannotate --model $(MODEL))
 
 pull: $(RUNTIME_STAMP) ## Pull the annotations from Label Studio into GOLD, with agreement and conflicts (network)
-	$(NERBENCH) pull --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)"
+	$(NERBENCH) pull --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)"
 
 lock: ## Re-pin requirements/*.txt with hashes from requirements/*.in (needs the network)
 	test -x $(VENV)-lock/bin/uv || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet uv)

@@ -8,7 +8,8 @@ Adjudication rule, per document:
 2. otherwise a single annotation is the gold;
 3. otherwise the spans that every annotator marked identically (same offsets, same label) are
    kept and every other span is a *conflict*, listed for a reviewer. The reviewer resolves the
-   conflicts in Label Studio by submitting (or starring) a ground-truth annotation, then pulls again.
+   conflicts in Label Studio by submitting an annotation and marking it as the ground truth
+   (`nerbench labelstudio ground-truth`), then pulls again.
 Skipped (cancelled) annotations and drafts never count.
 """
 

@@ -33,7 +33,8 @@ def instructions(guidelines_markdown: str, scheme: LabelScheme) -> str:
         for l in scheme.labels
     )
     return (
-        "<h3>Labels</h3><p>Select the text, then press the label's hotkey.</p>"
+        "<h3>Labels</h3><p>Press the label's hotkey (or click the label), then select the text: "
+        "the span is made when you release the mouse button. Submit when the document is done.</p>"
         f"<table><tr><th>Label</th><th>Key</th><th>Definition</th></tr>{rows}</table>"
         "<h3>Guidelines</h3>"
         f'<pre style="white-space: pre-wrap">{html.escape(guidelines_markdown)}</pre>'

@@ -74,9 +74,10 @@ def push(
     texts = seeds.texts()  # checks every seed against its hash first
     config = label_config(scheme)
     # Label Studio rewrites the instructions' HTML, so what was pushed is recognised by this line.
+    instruction_html = instructions(guidelines, scheme)
     description = (
         f"Created by nerbench push. Label scheme: {scheme.name} (sha256 {scheme.sha256[:12]}); "
-        f"guidelines sha256 {sha256_text(guidelines)[:12]}."
+        f"guidelines sha256 {sha256_text(guidelines)[:12]}; instructions sha256 {sha256_text(instruction_html)[:12]}."
     )
     project = find_project(client, conn, title)
     created = config_updated = False
@@ -86,7 +87,7 @@ def push(
                 title=title,
                 description=description,
                 label_config=config,
-                expert_instruction=instructions(guidelines, scheme),
+                expert_instruction=instruction_html,
                 show_instruction=True,
                 show_skip_button=True,
                 enable_empty_annotation=True,
@@ -95,7 +96,7 @@ def push(
     elif (project.label_config or "").strip() != config.strip() or (project.description or "") != description:
         with api_errors(conn, f"updating the labeling config and instructions of project {project.id}"):
             client.projects.update(
-                id=project.id, label_config=config, expert_instruction=instructions(guidelines, scheme), description=description
+                id=project.id, label_config=config, expert_instruction=instruction_html, description=description
             )
         config_updated = True
     result = PushResult(project.id, f"{conn.url}/projects/{project.id}/data", created, config_updated)
@@ -185,6 +186,32 @@ def import_annotations(
             )
         added.append(doc.id)
     return {"project_id": project.id, "annotator": annotator, "user_id": user_id, "added": added, "already_there": kept}
+
+
+def set_ground_truth(client, conn: Connection, title: str, doc_id: str, annotator: str) -> dict[str, Any]:
+    """Mark `annotator`'s latest submitted annotation of a document as its ground truth (a reviewer's decision).
+
+    Label Studio 1.23.2 Community shows ground truth but has no button to set it; this is that
+    button. Pull then takes this annotation as the document's gold.
+    """
+    project = require_project(client, conn, title)
+    task = existing_tasks(client, conn, project.id).get(doc_id)
+    if task is None:
+        raise NerbenchError(f"Label Studio project {project.id}: no task for document {doc_id}")
+    with api_errors(conn, "listing users"):
+        users = {u.id: (u.email or "").lower() for u in client.users.list()}
+    with api_errors(conn, f"listing the annotations of task {task['id']}"):
+        mine = [
+            a
+            for a in client.annotations.list(id=task["id"])
+            if users.get(_user_id(a.completed_by)) == annotator.lower() and not a.was_cancelled
+        ]
+    if not mine:
+        raise NerbenchError(f"Label Studio project {project.id}, task {task['id']} (document {doc_id}): no submitted annotation by {annotator}")
+    latest = max(mine, key=lambda a: (str(a.updated_at or ""), a.id))
+    with api_errors(conn, f"marking annotation {latest.id} as ground truth"):
+        client.annotations.update(id=latest.id, ground_truth=True)
+    return {"project_id": project.id, "task_id": task["id"], "annotation_id": latest.id}
 
 
 def _user_id(completed_by: Any) -> int | None:

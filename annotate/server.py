@@ -1,8 +1,12 @@
-"""The embedded local Label Studio server: SQLite, bound to 127.0.0.1, data in a git-ignored folder.
+"""The embedded local Label Studio server: bound to 127.0.0.1, data in a git-ignored folder.
 
 `start()` creates the admin account with a generated password and API token on first start
 (kept in `<state>/credentials.json`, mode 0600), starts `label-studio` in the background,
 waits on GET /health and returns. `stop()` ends it; annotations stay in `<state>/data`.
+
+The database is SQLite in `<state>/data`, or, for a team server, a PostgreSQL database given
+on the first start (`Database`); it is recorded in `<state>/database.json` (mode 0600), so later
+starts use the same one and a state folder never switches databases silently.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +33,10 @@ DEFAULT_PORT = 8080
 HOST = "127.0.0.1"
 # Plain variables that Label Studio's settings read too: they must not leak in from the shell.
 LEAKING_ENV = ("PORT", "HOST", "USERNAME", "PASSWORD")
+# Label Studio's database settings, each also read as LABEL_STUDIO_<name> and HEARTEX_<name>:
+# the database is chosen by `start(database=...)` only, never by whatever the shell exports.
+DATABASE_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
+DATABASE_ENV = tuple(prefix + name for name in DATABASE_SETTINGS for prefix in ("", "LABEL_STUDIO_", "HEARTEX_"))
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,105 @@ class Credentials:
     username: str
     password: str
     token: str
+
+
+@dataclass(frozen=True)
+class Database:
+    """A PostgreSQL database for a team server: Label Studio's `DJANGO_DB=default` settings."""
+
+    name: str
+    user: str
+    password: str
+    host: str
+    port: int = 5432
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Parse `postgresql://user:password@host:port/name` (libpq's URL form; the password may be omitted).
+
+        Without a password, the PostgreSQL client library looks in PGPASSWORD and ~/.pgpass.
+        """
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port or 5432
+        except ValueError as e:
+            raise NerbenchError(f"database URL {_redact(url)}: {e}") from None
+        name = urllib.parse.unquote(parts.path.lstrip("/"))
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.username or not name or "/" in name:
+            raise NerbenchError(
+                f"database URL {_redact(url)}: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE (only PostgreSQL is supported)"
+            )
+        password = urllib.parse.unquote(parts.password) if parts.password is not None else ""
+        return cls(name, urllib.parse.unquote(parts.username), password, parts.hostname, port)
+
+    def __str__(self) -> str:  # never shows the password
+        return f"postgresql://{urllib.parse.quote(self.user)}@{self.host}:{self.port}/{urllib.parse.quote(self.name)}"
+
+    def __repr__(self) -> str:
+        return f"Database({str(self)!r})"
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that make Label Studio use this database."""
+        return {
+            "DJANGO_DB": "default",
+            "POSTGRE_NAME": self.name,
+            "POSTGRE_USER": self.user,
+            # Empty, not unset: unset means Label Studio's default password "postgres".
+            "POSTGRE_PASSWORD": self.password,
+            "POSTGRE_HOST": self.host,
+            "POSTGRE_PORT": str(self.port),
+        }
+
+    def same_place(self, other: Database) -> bool:
+        """Same server, database and user (the password may have changed)."""
+        return (self.name, self.user, self.host, self.port) == (other.name, other.user, other.host, other.port)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "(unparsable URL)"
+
+
+def database_path(state_dir: Path) -> Path:
+    return Path(state_dir) / "database.json"
+
+
+def load_database(state_dir: Path) -> Database | None:
+    """The PostgreSQL database recorded on the first start, or None for SQLite."""
+    path = database_path(state_dir)
+    if not path.exists():
+        return None
+    try:
+        return Database(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as e:
+        raise NerbenchError(f"{path}: not a database file ({e})") from None
+
+
+def save_database(state_dir: Path, database: Database) -> None:
+    path = database_path(state_dir)
+    atomic_write_text(path, json.dumps(asdict(database), indent=2) + "\n")
+    os.chmod(path, 0o600)
+
+
+def choose_database(state_dir: Path, database: Database | None, first_start: bool) -> Database | None:
+    """The database for this start: the one recorded on the first start; a different one is an error."""
+    recorded = load_database(state_dir)
+    if first_start or database is None:
+        return database if first_start else recorded
+    if recorded is None or not recorded.same_place(database):
+        was = f"PostgreSQL {recorded}" if recorded else f"SQLite in {Path(state_dir) / 'data'}"
+        raise NerbenchError(
+            f"{state_dir} was first started with {was}, not PostgreSQL {database}; "
+            "use another state folder (--state-dir, LS_STATE) for another database"
+        )
+    return database
 
 
 def credentials_path(state_dir: Path) -> Path:
@@ -117,14 +225,25 @@ def running_pid(state_dir: Path) -> int | None:
     return pid
 
 
-def start(state_dir: Path = DEFAULT_STATE_DIR, port: int = DEFAULT_PORT, timeout: float = 240.0) -> tuple[Credentials, bool]:
-    """Start the local server (or find it running); return (credentials, whether it was started now)."""
+def start(
+    state_dir: Path = DEFAULT_STATE_DIR, port: int = DEFAULT_PORT, timeout: float = 240.0, database: Database | None = None
+) -> tuple[Credentials, bool]:
+    """Start the local server (or find it running); return (credentials, whether it was started now).
+
+    `database` (first start only; later starts reuse it) puts the data in PostgreSQL instead
+    of SQLite; the database must exist and belong to its user, Label Studio creates the tables.
+    """
     state_dir = Path(state_dir)
     creds = load_credentials(state_dir)
+    database = choose_database(state_dir, database, first_start=creds is None)
     if creds is not None and running_pid(state_dir) and is_healthy(creds.url):
         return creds, False
     if creds is None:
         creds = create_credentials(state_dir, port)
+    if database is not None:
+        save_database(state_dir, database)  # first start, or a new password for the same database
+    else:
+        database_path(state_dir).unlink(missing_ok=True)  # no stale record from an earlier state folder
     port = int(creds.url.rsplit(":", 1)[1])
     if not port_is_free(port):
         raise NerbenchError(
@@ -133,7 +252,9 @@ def start(state_dir: Path = DEFAULT_STATE_DIR, port: int = DEFAULT_PORT, timeout
         )
     data_dir = state_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in LEAKING_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in LEAKING_ENV and k not in DATABASE_ENV}
+    if database is not None:
+        env.update(database.env())
     env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] = "true"
     env.setdefault("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "true")
     command = [

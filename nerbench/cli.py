@@ -142,17 +142,27 @@ def gold_check(gold: Path = GOLD, seeds: Path = SEEDS, labels: Path = LABELS) ->
 def labelstudio_start(
     state_dir: Path = STATE,
     port: int = typer.Option(8080, "--port", envvar="LS_PORT", help="Port on 127.0.0.1 (first start only; later starts reuse it)."),
+    database: Optional[str] = typer.Option(
+        None,
+        "--database",
+        envvar="NERBENCH_DATABASE_URL",
+        show_envvar=True,
+        help="PostgreSQL instead of SQLite: postgresql://USER:PASSWORD@HOST:PORT/DATABASE (first start only; later starts reuse it).",
+    ),
 ) -> None:
-    """Start the local Label Studio (SQLite, 127.0.0.1) in the background and wait until it is healthy.
+    """Start the local Label Studio (SQLite or PostgreSQL, 127.0.0.1) in the background and wait until it is healthy.
 
     Example: nerbench labelstudio start --port 8080
     """
     from .annotate import server
 
-    creds, started = server.start(state_dir, port)
+    creds, started = server.start(state_dir, port, database=server.Database.from_url(database) if database else None)
+    used = server.load_database(state_dir)
+    where = f"PostgreSQL {used}" if used else f"SQLite in {state_dir / 'data'}"
     typer.echo(f"Label Studio {'started' if started else 'is already running'} at {creds.url}")
+    typer.echo(f"Database: {where}")
     typer.echo(f"Log in as {creds.username}; the password and API token are in {server.credentials_path(state_dir)} (readable by you only).")
-    typer.echo("Stop it with `make labelstudio-stop`; the annotations stay in " + str(state_dir / "data") + ".")
+    typer.echo("Stop it with `make labelstudio-stop`; the annotations stay in the database.")
 
 
 @ls_app.command("stop")
@@ -195,6 +205,26 @@ def labelstudio_import(
         f"Project {result['project_id']}: {len(result['added'])} annotations by {annotator} added, "
         f"{len(result['already_there'])} already there"
     )
+
+
+@ls_app.command("ground-truth")
+@fails_cleanly
+def labelstudio_ground_truth(
+    document: str = typer.Argument(..., help="The document id (the seed's file name without .txt)."),
+    annotator: str = typer.Option(..., "--annotator", help="The reviewer's e-mail: their latest submitted annotation is marked."),
+    project: str = PROJECT,
+    state_dir: Path = STATE,
+) -> None:
+    """Mark a reviewer's annotation of a document as its ground truth; pull then takes it as the gold.
+
+    Example: nerbench labelstudio ground-truth 000_8faa29fe9a578bee --annotator reviewer@example.org
+    """
+    from .annotate.client import connect, resolve_connection
+    from .annotate.push import set_ground_truth
+
+    conn = resolve_connection(state_dir)
+    result = set_ground_truth(connect(conn), conn, project, document, annotator)
+    typer.echo(f"Project {result['project_id']}, task {result['task_id']}: annotation {result['annotation_id']} by {annotator} is the ground truth of {document}")
 
 
 @app.command("push")

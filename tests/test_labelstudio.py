@@ -221,3 +221,29 @@ def test_start_finds_the_running_server(ls_server):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == f"Label Studio is already running at {creds.url}"
     assert creds.password not in result.stdout and creds.token not in result.stdout
+
+
+def test_reviewer_marks_their_annotation_as_ground_truth(ls_server, client, conn, seeds, scheme, tmp_path):
+    state, _ = ls_server
+    title = "review"
+    push(client, conn, seeds, scheme, GUIDELINES, title)
+    d0 = "000_8faa29fe9a578bee"
+    import_annotations(client, conn, [doc_with(seeds, d0, ("Nanjing", "GPE", 0))], title, "a@example.org")
+    import_annotations(client, conn, [doc_with(seeds, d0, ("Nanjing", "LOC", 0))], title, "b@example.org")
+    final = doc_with(seeds, d0, ("Nanjing", "GPE", 0), ("Tencent", "ORG", 0))
+    import_annotations(client, conn, [final], title, "reviewer@example.org")
+    gold = tmp_path / "gold.jsonl"
+    assert pull(client, conn, seeds, scheme, title, gold).report["rules"][d0] == "agreement"
+    project = find_project(client, conn, title)
+    task_id = existing_tasks(client, conn, project.id)[d0]["id"]
+    result = cli("labelstudio", "ground-truth", d0, "--annotator", "reviewer@example.org", "--project", title, "--state-dir", str(state))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Project {project.id}, task {task_id}: annotation ")
+    assert result.stdout.endswith(f" by reviewer@example.org is the ground truth of {d0}\n")
+    second = pull(client, conn, seeds, scheme, title, gold)
+    assert second.report["rules"][d0] == "ground_truth" and second.report["annotators"][d0] == ["reviewer@example.org"]
+    assert second.report["conflicts"] == {}
+    assert json.loads(gold.read_text(encoding="utf-8"))["spans"] == [s.to_dict(final.text) for s in final.spans]
+    missing = cli("labelstudio", "ground-truth", d0, "--annotator", "nobody@example.org", "--project", title, "--state-dir", str(state))
+    assert missing.exit_code == 1
+    assert missing.stderr == f"Error: Label Studio project {project.id}, task {task_id} (document {d0}): no submitted annotation by nobody@example.org\n"
