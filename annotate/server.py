@@ -257,11 +257,14 @@ def start(
         env.update(database.env())
     env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] = "true"
     env.setdefault("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "true")
+    # The account goes through the environment, not the command line, which any local user can read with `ps`.
+    env.update(
+        LABEL_STUDIO_USERNAME=creds.username, LABEL_STUDIO_PASSWORD=creds.password, LABEL_STUDIO_USER_TOKEN=creds.token
+    )
     command = [
         label_studio_command(), "start", "--no-browser",
         "--internal-host", HOST, "--port", str(port), "--data-dir", str(data_dir.resolve()),
-        "--username", creds.username, "--password", creds.password,
-        "--user-token", creds.token, "--enable-legacy-api-token",
+        "--enable-legacy-api-token",
     ]  # fmt: skip
     log_path = state_dir / "server.log"
     with open(log_path, "ab") as log:

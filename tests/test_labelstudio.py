@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -247,3 +248,12 @@ def test_reviewer_marks_their_annotation_as_ground_truth(ls_server, client, conn
     missing = cli("labelstudio", "ground-truth", d0, "--annotator", "nobody@example.org", "--project", title, "--state-dir", str(state))
     assert missing.exit_code == 1
     assert missing.stderr == f"Error: Label Studio project {project.id}, task {task_id} (document {d0}): no submitted annotation by nobody@example.org\n"
+
+
+def test_password_and_token_are_not_on_the_command_line(ls_server):
+    state, creds = ls_server
+    pid = server.running_pid(state)
+    assert pid is not None
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    assert "label-studio" in cmdline or "label_studio" in cmdline
+    assert creds.password not in cmdline and creds.token not in cmdline
