@@ -74,12 +74,18 @@ class Predictions:
     unmapped: Counter  # model label -> predicted spans not scored because the map sends them to null
 
 
-def predict(nlp, texts: Mapping[str, str], model_name: str, scheme: LabelScheme, label_map: LabelMap) -> Predictions:
-    """Run the pipeline over the texts and map its entity labels onto the scheme."""
+def predict(
+    nlp, texts: Mapping[str, str], model_name: str, scheme: LabelScheme, label_map: LabelMap, n_process: int = 1, batch_size: int | None = None
+) -> Predictions:
+    """Run the pipeline over the texts and map its entity labels onto the scheme.
+
+    `n_process` and `batch_size` go to `nlp.pipe`: with n_process > 1, batches of `batch_size`
+    documents are spread over that many worker processes (see BENCHMARKS.md, *Scale*).
+    """
     ids = list(texts)
     spans: dict[str, list[Span]] = {}
     unmapped: Counter = Counter()
-    for doc_id, doc in zip(ids, nlp.pipe(texts[i] for i in ids)):
+    for doc_id, doc in zip(ids, nlp.pipe((texts[i] for i in ids), n_process=n_process, batch_size=batch_size)):
         spans[doc_id] = map_spans(
             ((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents), doc_id, model_name, scheme, label_map, unmapped
         )
