@@ -63,7 +63,7 @@ check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate t
 	$(NERBENCH) seeds check --seeds $(SEEDS)
 	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
 
-# Slow (about ten minutes) and starts a Label Studio server: kept out of `make test`.
+# Slow (several minutes) and starts its own Label Studio server: kept out of `make test`.
 bench: $(DEV_STAMP) $(LS_STAMP) ## Benchmark scorer, bootstrap, evaluate, Label Studio and scale; writes REPORTS/bench.json and BENCHMARKS.md
 	rm -rf $(BENCH_PARTS)
 	$(BENCH) scoring --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .measure import load_average, seconds, timed_rounds
+from .measure import load_average, seconds, time_calls, timed_rounds
 
 TARGET_OVERHEAD = 0.20
 # The functions `evaluate()` calls, timed one by one inside a real call: the cost of each step.
@@ -45,34 +44,9 @@ def toolkit_evaluate(model: str, root: Path, out_dir: Path) -> dict[str, Any]:
     return report
 
 
-@contextlib.contextmanager
-def step_timer(spent: dict[str, list[float]]) -> Iterator[None]:
-    """Time each function of STEPS as `evaluate()` calls it (wrapped in its module for the duration)."""
-    from nerbench.evaluate import benchmark
-
-    originals = {name: getattr(benchmark, name) for name in STEPS}
-
-    def wrap(name, func):
-        def timed_call(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                spent.setdefault(name, []).append(time.perf_counter() - start)
-
-        return timed_call
-
-    for name, func in originals.items():
-        setattr(benchmark, name, wrap(name, func))
-    try:
-        yield
-    finally:
-        for name, func in originals.items():
-            setattr(benchmark, name, func)
-
-
 def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
     """Toolkit and bare spaCy side by side in this process, both warmed up first, `repeat` rounds."""
+    from nerbench.evaluate import benchmark
     from nerbench.evaluate.benchmark import evaluate
     from nerbench.evaluate.report import render_terminal, write_reports
     from nerbench.gold import load_gold
@@ -89,7 +63,7 @@ def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
         )
         spent: dict[str, list[float]] = {}
         totals, writes, renders = [], [], []
-        with step_timer(spent):
+        with time_calls(benchmark, list(STEPS), spent):
             for _ in range(repeat):
                 start = time.perf_counter()
                 report = evaluate([model], root / "gold" / "gold.jsonl", root / "seeds", root / "gold" / "labels.json")

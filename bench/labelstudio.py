@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .measure import load_average, seconds
+from .measure import load_average, seconds, time_calls
 from .synthetic import synthetic_corpus
 
 GUIDELINES = "# Benchmark guidelines\nSynthetic documents; any span will do.\n"
@@ -94,6 +94,8 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
     from nerbench.annotate import server
     from nerbench.annotate.client import NO_RETRY, Connection
     from nerbench.annotate.labelconfig import label_config
+    from nerbench.annotate import pull as pull_module
+    from nerbench.annotate import push as push_module
     from nerbench.annotate.pull import pull
     from nerbench.annotate.push import push, spans_to_result
     from nerbench.gold import load_gold
@@ -119,15 +121,22 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         log.take()
         _, offset = server_log_requests(server_log, 0)
 
-        pushes, push_requests, push_server_requests = [], [], []
+        pushes, push_requests, push_server_requests, tasks_after_push = [], [], [], []
+        push_steps: dict[str, list[float]] = {}
         for r in range(repeat):
-            t0 = time.perf_counter()
-            result = push(client, conn, seeds, scheme, GUIDELINES, f"bench push {r}")
-            pushes.append(time.perf_counter() - t0)
+            with time_calls(push_module, ["find_project", "existing_tasks"], push_steps), time_calls(
+                client.projects, ["create", "import_tasks"], push_steps
+            ):
+                t0 = time.perf_counter()
+                result = push(client, conn, seeds, scheme, GUIDELINES, f"bench push {r}")
+                pushes.append(time.perf_counter() - t0)
             push_requests.append(log.take())
             logged, offset = server_log_requests(server_log, offset)
             push_server_requests.append(logged)
-            assert len(result.imported) == n_tasks
+            # the import is done when push returns: every task is in the project already
+            tasks_after_push.append(client.projects.get(id=result.project_id).task_number)
+            log.take()
+            _, offset = server_log_requests(server_log, offset)
         t0 = time.perf_counter()
         again = push(client, conn, seeds, scheme, GUIDELINES, f"bench push {repeat - 1}")
         repush = {"seconds": time.perf_counter() - t0, "imported": len(again.imported), "requests": log.take()}
@@ -150,10 +159,12 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         _, offset = server_log_requests(server_log, offset)
         gold_path = tmp / "gold" / "gold.jsonl"
         pulls, pull_requests, pull_server_requests = [], [], []
+        pull_steps: dict[str, list[float]] = {}
         for _ in range(repeat):
-            t0 = time.perf_counter()
-            pulled = pull(client, conn, seeds, scheme, "bench pull", gold_path)
-            pulls.append(time.perf_counter() - t0)
+            with time_calls(pull_module, ["require_project", "fetch_export", "fetch_users", "write_pull"], pull_steps):
+                t0 = time.perf_counter()
+                pulled = pull(client, conn, seeds, scheme, "bench pull", gold_path)
+                pulls.append(time.perf_counter() - t0)
             pull_requests.append(log.take())
             logged, offset = server_log_requests(server_log, offset)
             pull_server_requests.append(logged)
@@ -177,6 +188,8 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
             "requests_every_run": [r["total"] for r in push_requests],
             "server_log": {"totals": [sum(r.values()) for r in push_server_requests], "by_endpoint": push_server_requests[-1]},
             "bulk_import_requests": push_requests[-1]["by_endpoint"].get("POST /api/projects/{id}/import", 0),
+            "tasks_in_project_after_push": tasks_after_push,
+            "steps": _steps(pushes, push_steps, PUSH_STEPS, "the rest: read and hash the seeds, build the tasks"),
         },
         "repush_unchanged": repush,
         "pull": {
@@ -186,6 +199,7 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
             "requests_every_run": [r["total"] for r in pull_requests],
             "server_log": {"totals": [sum(r.values()) for r in pull_server_requests], "by_endpoint": pull_server_requests[-1]},
             "export_requests": pull_requests[-1]["by_endpoint"].get("GET /api/projects/{id}/export", 0),
+            "steps": _steps(pulls, pull_steps, PULL_STEPS, "the rest"),
             "documents": pulled.report["documents"],
             "spans": pulled.report["spans"],
             "round_trip_exact": round_trip_exact,
@@ -193,6 +207,28 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         "setup": {"annotated_import_seconds": import_seconds, "requests": setup_requests},
         "load_average": load_average(),
     }
+
+
+PUSH_STEPS = {
+    "find_project": "find the project by title",
+    "create": "create the project (labeling config, instructions)",
+    "existing_tasks": "list the project's tasks",
+    "import_tasks": "import every task: one request",
+}
+PULL_STEPS = {
+    "require_project": "find the project by title",
+    "fetch_export": "export the project: one request, downloaded",
+    "fetch_users": "list the users (annotators' names)",
+    "write_pull": "validate, adjudicate, agreement, write the gold atomically",
+}
+
+
+def _steps(totals: list[float], spent: dict[str, list[float]], names: dict[str, str], rest: str) -> dict[str, Any]:
+    """Each step's time per run, and the rest of the operation (what runs between the steps, in Python)."""
+    steps = {name: {"what": what, **seconds(spent[name])} for name, what in names.items() if name in spent}
+    others = [t - sum(s["runs"][r] for s in steps.values()) for r, t in enumerate(totals)]
+    steps["rest"] = {"what": rest, **seconds(others)}
+    return steps
 
 
 def _server_version(root: Path) -> str | None:

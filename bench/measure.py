@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import platform
@@ -11,7 +12,7 @@ import time
 import tracemalloc
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[dict[str, Any], Any]:
@@ -40,6 +41,38 @@ def timed_rounds(funcs: dict[str, Callable[[], Any]], repeat: int = 3) -> tuple[
 
 def seconds(runs: list[float]) -> dict[str, Any]:
     return {"best": min(runs), "median": statistics.median(runs), "worst": max(runs), "runs": runs}
+
+
+@contextlib.contextmanager
+def time_calls(target: Any, names: list[str], spent: dict[str, list[float]]) -> Iterator[None]:
+    """Time every call of `target.<name>` (a module's function or an object's method) while inside the block.
+
+    The functions are wrapped where their callers look them up, so a real call of the code under
+    test is split into its steps without changing what it does.
+    """
+    originals = {name: getattr(target, name) for name in names}
+    own = {name for name in names if name in getattr(target, "__dict__", {})}
+
+    def wrap(name: str, func: Callable) -> Callable:
+        def timed_call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent.setdefault(name, []).append(time.perf_counter() - start)
+
+        return timed_call
+
+    for name, func in originals.items():
+        setattr(target, name, wrap(name, func))
+    try:
+        yield
+    finally:
+        for name, func in originals.items():
+            if name in own:
+                setattr(target, name, func)
+            else:
+                delattr(target, name)
 
 
 def peak_memory(func: Callable[[], Any]) -> int:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import typer
 
+from nerbench.cli import fails_cleanly
 from nerbench.fileio import atomic_write_text
 
 from .measure import machine
@@ -56,6 +57,7 @@ def record(ctx: typer.Context, parts: Path, run: Callable[[], dict[str, Any]]) -
 
 
 @app.command()
+@fails_cleanly
 def scoring(
     ctx: typer.Context,
     docs: int = typer.Option(20000, "--docs", min=2, help="Documents in the synthetic corpus (about 28 gold entities each)."),
@@ -77,6 +79,7 @@ def scoring(
 
 
 @app.command()
+@fails_cleanly
 def uncertainty(
     ctx: typer.Context,
     docs: int = typer.Option(20000, "--docs", min=2, help="Documents in the synthetic corpus, one bootstrap unit each."),
@@ -97,6 +100,7 @@ def uncertainty(
 
 
 @app.command("end-to-end")
+@fails_cleanly
 def end_to_end(
     ctx: typer.Context,
     model: str = MODEL,
@@ -116,6 +120,7 @@ def end_to_end(
 
 
 @app.command()
+@fails_cleanly
 def labelstudio(
     ctx: typer.Context,
     tasks: int = typer.Option(1000, "--tasks", min=1, help="Synthetic documents to push and pull."),
@@ -134,6 +139,7 @@ def labelstudio(
 
 
 @app.command()
+@fails_cleanly
 def scale(
     ctx: typer.Context,
     model: str = MODEL,
@@ -152,6 +158,7 @@ def scale(
 
 
 @app.command()
+@fails_cleanly
 def report(
     parts: Path = PARTS,
     output: Path = typer.Option(Path("reports/bench.json"), "--output", help="All the raw figures in one file.", dir_okay=False),
