@@ -84,7 +84,7 @@ def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
     bare, ours = times["bare_spacy"], times["nerbench_evaluate"]
     return {
         "documents": len(texts),
-        "words": sum(len(d) for d in results["bare_spacy"]),
+        "tokens": sum(len(d) for d in results["bare_spacy"]),
         "repeat": repeat,
         "seconds": times,
         "overhead_ratio": {"best": ours["best"] / bare["best"], "median": ours["median"] / bare["median"]},

@@ -294,7 +294,7 @@ def _end_to_end_section(r: dict[str, Any], command: str) -> list[str]:
         "",
         f"`{command}`",
         "",
-        f"The committed gold: {ip['documents']} documents ({n(ip['words'])} tokens), model `{r['model']}`. In process, both "
+        f"The committed gold: {ip['documents']} documents ({n(ip['tokens'])} tokens), model `{r['model']}`. In process, both "
         "sides are warmed up once, then run in turns: the toolkit is `evaluate()` (load and validate scheme, seeds and "
         "gold; `spacy.load`; `nlp.pipe`; scoring) plus writing `benchmark.json`/`.md` and rendering the terminal table, "
         "all of what `make evaluate` does after start-up; bare spaCy is `spacy.load(model)` and `list(nlp.pipe(texts))`.",

@@ -62,7 +62,7 @@ def scoring(
     ctx: typer.Context,
     docs: int = typer.Option(20000, "--docs", min=2, help="Documents in the synthetic corpus (about 28 gold entities each)."),
     seed: int = SEED,
-    repeat: int = REPEAT,
+    repeat: int = typer.Option(5, "--repeat", min=1, help="Rounds of the three scorers; the best, median and worst are kept."),
     parts: Path = PARTS,
 ) -> None:
     """Part 1: the scorer against nervaluate and spaCy's Scorer.score_spans on one synthetic corpus.

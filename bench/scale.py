@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from nerbench.scoring import Counts, score_corpus
 from nerbench.spans import Span
 
-from .measure import load_average, seconds, timed_rounds
+from .measure import load_average, timed_rounds
 
 
 def write_predictions(path: Path, spans: Mapping[str, list[Span]], model: str) -> None:
