@@ -138,6 +138,27 @@ def gold_docbin(root: Path, path: Path) -> dict[str, Any]:
     return stats
 
 
+def scores_on_converted_gold(root: Path, model: str, docbin_path: Path) -> dict[str, float | None]:
+    """nerbench's strict micro P/R/F1 of the model against the converted gold (the spans `spacy evaluate` sees)."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    from nerbench.gold import load_gold
+    from nerbench.labels import load_scheme
+    from nerbench.scoring import score_corpus
+    from nerbench.seeds import load_seeds
+    from nerbench.spans import Span
+
+    nlp = spacy.load(model)
+    gold = load_gold(root / "gold" / "gold.jsonl", load_seeds(root / "seeds"), load_scheme(root / "gold" / "labels.json"))
+    converted = list(DocBin().from_disk(docbin_path).get_docs(nlp.vocab))
+    ids = [doc.id for doc in gold.documents]
+    reference = {i: [Span(e.start_char, e.end_char, e.label_) for e in doc.ents] for i, doc in zip(ids, converted)}
+    predicted = {i: [Span(e.start_char, e.end_char, e.label_) for e in doc.ents] for i, doc in zip(ids, nlp.pipe(d.text for d in gold.documents))}
+    micro = score_corpus(reference, predicted)[0].tally("strict")
+    return {"precision": micro.precision, "recall": micro.recall, "f1": micro.f1}
+
+
 def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> dict[str, Any]:
     """`make evaluate`, a bare spaCy script and `python -m spacy evaluate`, each a fresh process, side by side.
 
@@ -175,6 +196,7 @@ def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> di
         "scores": {
             "nerbench_strict": {k: ours[k] for k in ("precision", "recall", "f1")},
             "spacy_evaluate_ents": {k: theirs.get(f"ents_{k[0]}") for k in ("precision", "recall", "f1")},
+            "nerbench_strict_on_converted_gold": scores_on_converted_gold(root, model, work / "gold.spacy"),
         },
         "load_average": {"before": load_before, "after": load_average()},
     }
