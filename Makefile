@@ -17,6 +17,7 @@ LS_PORT ?= 8080
 LS_STATE ?= .labelstudio
 PROJECT ?= nerbench gold
 PREANNOTATE ?=
+BENCH_DOCS ?= 20000
 
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -27,9 +28,11 @@ CHROMIUM := /usr/bin/chromium
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 LS_VENV := .venv-ls
 LS_STAMP := $(LS_VENV)/.installed
+BENCH := $(BIN)/python -m bench.run
+BENCH_PARTS := $(REPORTS)/bench
 
 .DEFAULT_GOAL := help
-.PHONY: help evaluate test check labelstudio labelstudio-stop push pull lock clean
+.PHONY: help evaluate test check bench labelstudio labelstudio-stop push pull lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -70,6 +73,16 @@ test: $(DEV_STAMP) $(LS_STAMP) $(CHROMIUM) $(PG_INITDB) ## Run the whole test su
 check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate the gold
 	$(NERBENCH) seeds check --seeds $(SEEDS)
 	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
+
+# Slow (several minutes) and starts its own Label Studio server: kept out of `make test`.
+bench: $(DEV_STAMP) $(LS_STAMP) ## Benchmark scorer, bootstrap, evaluate, Label Studio and scale; writes REPORTS/bench.json and BENCHMARKS.md
+	rm -rf $(BENCH_PARTS)
+	$(BENCH) scoring --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)
+	$(BENCH) uncertainty --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)
+	$(BENCH) end-to-end --model $(MODEL) --parts $(BENCH_PARTS)
+	$(BENCH) labelstudio --tasks 1000 --parts $(BENCH_PARTS)
+	$(BENCH) scale --model $(MODEL) --parts $(BENCH_PARTS)
+	$(BENCH) report --parts $(BENCH_PARTS) --output $(REPORTS)/bench.json --markdown BENCHMARKS.md
 
 labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT in the background (SQLite, or PostgreSQL at NERBENCH_DATABASE_URL); print how to log in
 	$(NERBENCH) labelstudio start --port $(LS_PORT) --state-dir "$(LS_STATE)"

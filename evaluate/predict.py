@@ -89,13 +89,11 @@ def load_model(spec: str):
     return nlp, info
 
 
-def run_model(nlp, texts: Mapping[str, str]) -> dict[str, RawSpans]:
+def run_model(nlp, texts: Mapping[str, str], n_process: int = 1, batch_size: int | None = None) -> dict[str, RawSpans]:
     """The pipeline's entities per document, with the model's own labels."""
     ids = list(texts)
-    return {
-        doc_id: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-        for doc_id, doc in zip(ids, nlp.pipe(texts[i] for i in ids))
-    }
+    docs = nlp.pipe((texts[i] for i in ids), n_process=n_process, batch_size=batch_size)
+    return {doc_id: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents] for doc_id, doc in zip(ids, docs)}
 
 
 class PredictionCache:
@@ -154,9 +152,15 @@ def map_predictions(raw: Mapping[str, RawSpans], model_name: str, scheme: LabelS
     return Predictions(spans, unmapped)
 
 
-def predict(nlp, texts: Mapping[str, str], model_name: str, scheme: LabelScheme, label_map: LabelMap) -> Predictions:
-    """Run the pipeline over the texts and map its entity labels onto the scheme."""
-    return map_predictions(run_model(nlp, texts), model_name, scheme, label_map)
+def predict(
+    nlp, texts: Mapping[str, str], model_name: str, scheme: LabelScheme, label_map: LabelMap, n_process: int = 1, batch_size: int | None = None
+) -> Predictions:
+    """Run the pipeline over the texts and map its entity labels onto the scheme.
+
+    `n_process` and `batch_size` go to `nlp.pipe`: with n_process > 1, batches of `batch_size`
+    documents are spread over that many worker processes (see BENCHMARKS.md, *Scale*).
+    """
+    return map_predictions(run_model(nlp, texts, n_process, batch_size), model_name, scheme, label_map)
 
 
 def map_spans(raw, doc_id: str, model_name: str, scheme: LabelScheme, label_map: LabelMap, unmapped: Counter) -> list[Span]:

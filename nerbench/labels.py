@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -34,8 +35,12 @@ class LabelScheme:
     def names(self) -> tuple[str, ...]:
         return tuple(label.name for label in self.labels)
 
+    @functools.cached_property
+    def _name_set(self) -> frozenset[str]:
+        return frozenset(self.names)
+
     def __contains__(self, name: object) -> bool:
-        return name in self.names
+        return isinstance(name, str) and name in self._name_set
 
     def get(self, name: str) -> Label:
         for label in self.labels:

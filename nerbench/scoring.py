@@ -34,8 +34,13 @@ counts the credit its predictions earned, its recall the credit its gold spans e
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import abc
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import attrgetter
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from .spans import Span
 
@@ -322,16 +327,204 @@ def _tally(gold: Sequence[Span], pred: Sequence[Span], counts_of, pair_in_gold_u
 
 def score_corpus(
     gold: Mapping[str, Sequence[Span]], pred: Mapping[str, Sequence[Span]]
-) -> tuple[Counts, dict[str, Counts]]:
+) -> tuple[Counts, "DocumentCounts"]:
     """Score every gold document (a document missing from `pred` has no predictions).
 
-    Returns (corpus counts, counts per document id).
+    Returns (corpus counts, counts per document id). The counts are those of `score_document` on
+    each document, computed for the whole corpus at once with numpy (see `_corpus_events`).
     """
-    per_doc = {doc_id: score_document(spans, pred.get(doc_id, ())) for doc_id, spans in gold.items()}
-    total = Counts()
-    for counts in per_doc.values():
-        total += counts
-    return total, per_doc
+    ids = list(gold)
+    labels, events = _corpus_events([gold[i] for i in ids], [pred.get(i, ()) for i in ids])
+    per_doc = DocumentCounts(ids, labels, events)
+    return per_doc.total(), per_doc
+
+
+class DocumentCounts(abc.Mapping):
+    """Counts per document, held as one array of event counts; `per_doc[doc_id]` builds that document's `Counts`.
+
+    A mapping from document id to `Counts`, in the order the documents were given. Kept as an
+    array so that a corpus of any size costs a few integers per document and label, and so that
+    `nerbench.uncertainty` can take all the documents' counts at once (`array`).
+    """
+
+    def __init__(self, ids: Sequence[str], labels: Sequence[str], events: np.ndarray) -> None:
+        self.ids = tuple(ids)
+        self.labels = tuple(labels)
+        self.events = events  # (documents, labels, 10): see _EXPAND
+        self._index = dict(zip(self.ids, range(len(self.ids))))
+
+    def __getitem__(self, doc_id: str) -> Counts:
+        return _counts(self.labels, self.events[self._index[doc_id]])
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def total(self) -> Counts:
+        return _counts(self.labels, self.events.sum(axis=0))
+
+    def array(self, labels: Sequence[str], columns: np.ndarray | None = None) -> np.ndarray:
+        """Every document's rows of counts (as in `Counts.rows`), shape (documents, len(labels), 32).
+
+        With `columns`, an integer array (32, k), the rows times `columns`: shape (documents, len(labels), k).
+        """
+        unknown = [label for label in self.labels if label not in labels]
+        if unknown:
+            raise ValueError(f"labels {unknown} have counts but are not among the labels asked for")
+        expand = _EXPAND if columns is None else _EXPAND @ columns
+        out = np.zeros((len(self.ids), len(labels), expand.shape[1]), dtype=np.int64)
+        position = {label: k for k, label in enumerate(labels)}
+        out[:, [position[label] for label in self.labels]] = self.events @ expand
+        return out
+
+
+def _counts(labels: Sequence[str], events: np.ndarray) -> Counts:
+    """A `Counts` from one (labels, 10) array of event counts."""
+    return Counts({label: row for label, row in zip(labels, (events @ _EXPAND).tolist()) if any(row)})
+
+
+# The corpus engine counts *events*, ten kinds per label, from which every one of a label's
+# counts follows: a gold span paired with same/other boundaries and same/other label, or missed
+# (kinds 0-4); the same for a predicted span, or spurious (kinds 5-9). _EXPAND turns a label's
+# event counts into its row of counts.
+_N_EVENTS = 10
+_PAIR_KINDS = [(True, True), (True, False), (False, True), (False, False)]  # kind 2 * (not same bounds) + (not same label)
+_EXPAND = np.zeros((_N_EVENTS, _WIDTH), dtype=np.int64)
+for _k, _key in enumerate(_PAIR_KINDS):
+    _EXPAND[_k, list(_GOLD_SLOTS[_key])] = 1
+    _EXPAND[5 + _k, list(_PRED_SLOTS[_key])] = 1
+_EXPAND[4, list(_MISSED_SLOTS)] = 1
+_EXPAND[9, list(_SPURIOUS_SLOTS)] = 1
+_START, _END, _LABEL = attrgetter("start"), attrgetter("end"), attrgetter("label")
+
+
+class _Codes(dict):
+    """Label -> number, numbering a label when first seen (lookups stay the C dict's)."""
+
+    def __missing__(self, label: str) -> int:
+        code = self[label] = len(self)
+        return code
+
+
+def _flatten(docs: Sequence[Sequence[Span]], codes: _Codes) -> tuple[np.ndarray, ...]:
+    """(document index, start, end, label code) of every span, in document order."""
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = list(chain.from_iterable(docs))
+    n = len(flat)
+    return (
+        np.repeat(np.arange(len(docs), dtype=np.int64), lengths),
+        np.fromiter(map(_START, flat), dtype=np.int64, count=n),
+        np.fromiter(map(_END, flat), dtype=np.int64, count=n),
+        np.fromiter(map(codes.__getitem__, map(_LABEL, flat)), dtype=np.int64, count=n),
+    )
+
+
+def _corpus_events(gold_docs: Sequence[Sequence[Span]], pred_docs: Sequence[Sequence[Span]]) -> tuple[list[str], np.ndarray]:
+    """Event counts of every document: (labels, array of shape (documents, labels, 10)).
+
+    Pairs exactly as `match`, vectorised for the usual case: spans with the same boundaries
+    pair, then the remaining spans that overlap exactly one remaining span on the other side,
+    which overlaps only them. A document where that does not settle everything (a span
+    overlapping two on the other side, spans repeated or overlapping on one side, empty spans)
+    is matched by `match` itself, so the result never depends on which path a document took.
+    """
+    n_docs = len(gold_docs)
+    codes = _Codes()
+    gd, gs, ge, gl = _flatten(gold_docs, codes)
+    pd, ps, pe, pl = _flatten(pred_docs, codes)
+    ng, npr = len(gs), len(ps)
+    slow = np.zeros(n_docs, dtype=bool)
+    slow[gd[ge <= gs]] = True
+    slow[pd[pe <= ps]] = True
+    low = min(gs.min(initial=0), ps.min(initial=0), ge.min(initial=0), pe.min(initial=0))
+    if low < 0:  # offsets are packed into keys below: make them non-negative, keeping their order
+        gs, ge, ps, pe = gs - low, ge - low, ps - low, pe - low
+    base = int(max(ge.max(initial=0), pe.max(initial=0), gs.max(initial=0), ps.max(initial=0))) + 1
+    # 1. Same boundaries: sort both sides together by (document, start, end), gold first.
+    side = np.concatenate([np.zeros(ng, dtype=np.int64), np.ones(npr, dtype=np.int64)])
+    d, s, e = np.concatenate([gd, pd]), np.concatenate([gs, ps]), np.concatenate([ge, pe])
+    order = _sort_order(base, d, s, e, side)
+    d, s, e, side = d[order], s[order], e[order], side[order]
+    same = (d[1:] == d[:-1]) & (s[1:] == s[:-1]) & (e[1:] == e[:-1])
+    slow[d[:-1][same & (side[1:] == side[:-1])]] = True  # a span repeated on one side
+    paired = same & (side[:-1] == 0) & (side[1:] == 1)
+    g_match = np.full(ng, -1, dtype=np.int64)
+    p_match = np.full(npr, -1, dtype=np.int64)
+    g_match[order[:-1][paired]] = order[1:][paired] - ng
+    p_match[order[1:][paired] - ng] = order[:-1][paired]
+    # 2. Overlaps among the rest. Keys (document, offset) packed into one integer keep each
+    # document's spans apart; when a side's spans do not overlap, its starts and ends both sort.
+    g_free = _by_start(np.flatnonzero(g_match < 0), gd, gs, ge, slow, base)
+    p_free = _by_start(np.flatnonzero(p_match < 0), pd, ps, pe, slow, base)
+    g_deg, g_first = _overlaps(p_free, pd, ps, pe, g_free, gd, gs, ge, base)
+    p_deg, p_first = _overlaps(g_free, gd, gs, ge, p_free, pd, ps, pe, base)
+    slow[gd[g_free[g_deg > 1]]] = True
+    slow[pd[p_free[p_deg > 1]]] = True
+    one = np.flatnonzero(p_deg == 1)
+    one = one[g_deg[p_first[one]] == 1]
+    gi, pj = g_free[p_first[one]], p_free[one]
+    g_match[gi], p_match[pj] = pj, gi
+    # 3. Documents the fast path does not settle: matched span by span.
+    slow_docs = np.flatnonzero(slow)
+    if slow_docs.size:
+        g_offset = np.concatenate([[0], np.cumsum(np.bincount(gd, minlength=n_docs))])
+        p_offset = np.concatenate([[0], np.cumsum(np.bincount(pd, minlength=n_docs))])
+        for doc in slow_docs.tolist():
+            g0, p0 = int(g_offset[doc]), int(p_offset[doc])
+            g_match[g0 : g_offset[doc + 1]] = -1
+            p_match[p0 : p_offset[doc + 1]] = -1
+            for i, j in match(gold_docs[doc], pred_docs[doc])[0]:
+                g_match[g0 + i], p_match[p0 + j] = p0 + j, g0 + i
+    # 4. Events, counted per (document, label, kind).
+    g_kind = np.full(ng, 4, dtype=np.int64)
+    has = g_match >= 0
+    m = g_match[has]
+    g_kind[has] = 2 * ((gs[has] != ps[m]) | (ge[has] != pe[m])) + (gl[has] != pl[m])
+    p_kind = np.full(npr, 9, dtype=np.int64)
+    has = p_match >= 0
+    m = p_match[has]
+    p_kind[has] = 5 + 2 * ((ps[has] != gs[m]) | (pe[has] != ge[m])) + (pl[has] != gl[m])
+    n_labels = len(codes)
+    cells = np.concatenate([(gd * n_labels + gl) * _N_EVENTS + g_kind, (pd * n_labels + pl) * _N_EVENTS + p_kind])
+    hist = np.bincount(cells, minlength=n_docs * n_labels * _N_EVENTS).reshape(n_docs, n_labels, _N_EVENTS)
+    return list(codes), hist
+
+
+def _sort_order(base: int, *keys: np.ndarray) -> np.ndarray:
+    """Stable sort order by (document, start, end[, side]), with keys packed into one integer when they fit."""
+    doc, start, end = keys[:3]
+    if len(doc) and (int(doc.max()) + 1) * base * base * 2 < 2**62:
+        packed = (doc * base + start) * base + end
+        if len(keys) == 4:
+            packed = packed * 2 + keys[3]
+        return np.argsort(packed, kind="stable")
+    return np.lexsort(keys[::-1])
+
+
+def _by_start(free: np.ndarray, doc: np.ndarray, start: np.ndarray, end: np.ndarray, slow: np.ndarray, base: int) -> np.ndarray:
+    """The unpaired spans sorted by (document, start); a document where they overlap is marked slow."""
+    free = free[_sort_order(base, doc[free], start[free], end[free])]
+    d = doc[free]
+    slow[d[1:][(d[1:] == d[:-1]) & (start[free][1:] < end[free][:-1])]] = True
+    return free
+
+
+def _overlaps(query, qd, qs, qe, target, td, ts, te, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each target span, how many query spans it overlaps and the position in `query` of the first.
+
+    `query` must be sorted by (document, start) with no overlaps inside a document (elsewhere the
+    answer is wrong, and only used for documents already marked slow).
+    """
+    starts = qd[query] * base + qs[query]
+    ends = qd[query] * base + qe[query]
+    first = np.searchsorted(ends, td[target] * base + ts[target], side="right")  # first query span ending after
+    stop = np.searchsorted(starts, td[target] * base + te[target], side="left")  # first query span starting at/after the end
+    return np.maximum(stop - first, 0), np.minimum(first, max(len(query) - 1, 0))
 
 
 def averages(counts: Counts, scheme: str, labels: Iterable[str]) -> dict[str, dict[str, float | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -33,11 +34,12 @@ class Seeds:
     def ids(self) -> tuple[str, ...]:
         return tuple(seed.id for seed in self.documents)
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Seed]:
+        return {seed.id: seed for seed in self.documents}
+
     def get(self, doc_id: str) -> Seed | None:
-        for seed in self.documents:
-            if seed.id == doc_id:
-                return seed
-        return None
+        return self._by_id.get(doc_id)
 
     def text(self, doc_id: str) -> str:
         seed = self.get(doc_id)

@@ -15,9 +15,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .scoring import SCHEMES, Counts
+from .scoring import FIELDS, SCHEMES, Counts, DocumentCounts
 
 _GOLD2, _NGOLD, _PRED2, _NPRED = range(4)
+_CHUNK_ELEMENTS = 1 << 22  # shuffles x units held at once by paired_test (32 MB as float64)
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,34 @@ class UnitMatrix:
 
 
 def unit_matrix(per_unit: Mapping[Any, Counts], labels: Sequence[str]) -> UnitMatrix:
+    """The matrix of a mapping unit -> Counts (e.g. `score_corpus`'s per-document counts, or sentences)."""
     keys = tuple(per_unit)
-    array = np.zeros((len(keys), len(SCHEMES), len(labels), 4), dtype=np.int64)
-    index = {label: k for k, label in enumerate(labels)}
-    for u, key in enumerate(keys):
-        for label, row in per_unit[key].rows.items():
-            k = index[label]
-            for s in range(len(SCHEMES)):
-                gc, gp, gi, mis, pc, pp, pi, spu = row[s * 8 : s * 8 + 8]
-                array[u, s, k] = (2 * gc + gp, gc + gp + gi + mis, 2 * pc + pp, pc + pp + pi + spu)
-    return UnitMatrix(tuple(labels), keys, array)
+    if isinstance(per_unit, DocumentCounts):
+        columns = per_unit.array(labels, _COLUMNS)
+    else:
+        rows = np.zeros((len(keys), len(labels), _COLUMNS.shape[0]), dtype=np.int64)
+        index = {label: k for k, label in enumerate(labels)}
+        for u, key in enumerate(keys):
+            for label, row in per_unit[key].rows.items():
+                rows[u, index[label]] = row
+        columns = rows @ _COLUMNS
+    array = columns.reshape(len(keys), len(labels), len(SCHEMES), 4).transpose(0, 2, 1, 3)
+    return UnitMatrix(tuple(labels), keys, np.ascontiguousarray(array))
+
+
+def _columns() -> np.ndarray:
+    """A label's row of counts (see nerbench.scoring.FIELDS) times this gives the matrix's columns, scheme by scheme."""
+    gc, gp, gi, mis, pc, pp, pi, spu = range(len(FIELDS))
+    recipe = {_GOLD2: {gc: 2, gp: 1}, _NGOLD: {gc: 1, gp: 1, gi: 1, mis: 1}, _PRED2: {pc: 2, pp: 1}, _NPRED: {pc: 1, pp: 1, pi: 1, spu: 1}}
+    out = np.zeros((len(SCHEMES) * len(FIELDS), len(SCHEMES) * 4), dtype=np.int64)
+    for s in range(len(SCHEMES)):
+        for column, fields in recipe.items():
+            for field, weight in fields.items():
+                out[s * len(FIELDS) + field, s * 4 + column] = weight
+    return out
+
+
+_COLUMNS = _columns()
 
 
 def resample_weights(n_units: int, n_resamples: int, seed: int) -> np.ndarray:
@@ -124,11 +143,14 @@ def paired_test(
     cb = b.array[:, s].sum(axis=1).astype(np.float64)
     observed = float(micro_f1(ca.sum(0)) - micro_f1(cb.sum(0)))
     rng = np.random.default_rng(seed)
-    swap = rng.random((n_resamples, len(ca))) < 0.5  # (R, units)
     diff = cb - ca
-    ta = ca.sum(0) + swap.astype(np.float64) @ diff  # system a after swaps
-    tb = cb.sum(0) - swap.astype(np.float64) @ diff
-    deltas = micro_f1(ta) - micro_f1(tb)
+    deltas = np.empty(n_resamples)
+    # Shuffles in chunks: the same random stream as one (R, units) draw, in bounded memory.
+    chunk = max(1, _CHUNK_ELEMENTS // max(len(ca), 1))
+    for lo in range(0, n_resamples, chunk):
+        swap = rng.random((min(chunk, n_resamples - lo), len(ca))) < 0.5  # (shuffles, units)
+        moved = swap.astype(np.float64) @ diff  # counts that go from b to a
+        deltas[lo : lo + len(swap)] = micro_f1(ca.sum(0) + moved) - micro_f1(cb.sum(0) - moved)
     deltas = np.nan_to_num(deltas, nan=0.0)
     k = int(np.sum(np.abs(deltas) >= abs(observed) - 1e-12))
     return {

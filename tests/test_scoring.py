@@ -176,3 +176,77 @@ def test_match_prefers_exact_boundaries_then_same_label_then_longer_overlap():
 )
 def test_f1_of_defined_and_undefined_sides(p, r, expected):
     assert f1_score(p, r) == (None if expected is None else pytest.approx(expected))
+
+
+def random_corpus(seed: int, n_docs: int = 400):
+    """Gold and predictions of every shape `match` handles: clean documents (spans apart, as the
+    fast path wants them) and messy ones (overlaps and repeats on one side, nested, empty spans,
+    negative offsets, a span overlapping several), documents without predictions, predictions
+    without gold."""
+    import random
+
+    rng = random.Random(seed)
+    labels = ["ORG", "GPE", "PERSON", "DATE"]
+    gold, pred = {}, {}
+    for d in range(n_docs):
+        if d % 2:  # messy: anything goes
+            g = [S(s, s + rng.randint(-1, 12), rng.choice(labels)) for s in (rng.randint(-3, 60) for _ in range(rng.randint(0, 8)))]
+            p = [S(s, s + rng.randint(-1, 12), rng.choice(labels)) for s in (rng.randint(-3, 60) for _ in range(rng.randint(0, 8)))]
+            p += [x for x in g if rng.random() < 0.3]
+        else:  # clean: one span per slot of 10 characters, a prediction near it
+            g, p = [], []
+            for slot in range(rng.randint(0, 10)):
+                start = slot * 10 + rng.randint(1, 3)
+                span = S(start, start + rng.randint(1, 5), rng.choice(labels))
+                if rng.random() < 0.85:
+                    g.append(span)
+                shift = rng.choice([0, 0, 0, -1, 1])
+                if rng.random() < 0.8:
+                    p.append(S(span.start + shift, span.end + rng.choice([0, 0, 1]), rng.choice([span.label, span.label, rng.choice(labels)])))
+            rng.shuffle(p)
+        gold[f"d{d}"] = g
+        if rng.random() < 0.95:
+            pred[f"d{d}"] = p
+    pred["not in the gold"] = [S(0, 5, "ORG")]
+    return gold, pred
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_corpus_scoring_equals_scoring_each_document(seed, monkeypatch):
+    from nerbench import scoring
+
+    gold, pred = random_corpus(seed)
+    matched_one_by_one = []
+    monkeypatch.setattr(scoring, "match", lambda g, p: matched_one_by_one.append(1) or match(g, p))
+    total, per_doc = score_corpus(gold, pred)
+    # clean documents take the vectorised path, messy ones `match`
+    assert len(gold) / 3 < len(matched_one_by_one) < len(gold)
+    monkeypatch.undo()
+    expected = {doc_id: score_document(spans, pred.get(doc_id, ())) for doc_id, spans in gold.items()}
+    assert list(per_doc) == list(gold) and len(per_doc) == len(gold)
+    for doc_id, counts in expected.items():
+        assert per_doc[doc_id] == counts, doc_id
+    summed = Counts()
+    for counts in expected.values():
+        summed += counts
+    assert total == summed
+    # the data exercises every outcome on both paths
+    assert all(total.tally("partial").semeval()[k] > 0 for k in ("correct", "partial", "missed", "spurious"))
+    assert total.tally("strict").semeval()["incorrect"] > 0
+
+
+def test_corpus_scoring_of_an_empty_corpus_and_empty_documents():
+    total, per_doc = score_corpus({}, {})
+    assert total == Counts() and len(per_doc) == 0
+    total, per_doc = score_corpus({"a": [], "b": []}, {"b": []})
+    assert total == Counts() and per_doc["a"] == Counts() and list(per_doc) == ["a", "b"]
+
+
+def test_document_counts_array_holds_each_documents_rows():
+    total, per_doc = score_corpus({"a": [S(0, 5, "ORG")], "b": [S(0, 3, "GPE")]}, {"a": [S(0, 5, "GPE")]})
+    array = per_doc.array(["GPE", "ORG", "LAW"])
+    assert array.shape == (2, 3, 32)
+    assert array[0, 0].tolist() == per_doc["a"].rows["GPE"] and array[0, 1].tolist() == per_doc["a"].rows["ORG"]
+    assert array[1, 0].tolist() == per_doc["b"].rows["GPE"] and not array[:, 2].any()
+    with pytest.raises(ValueError, match=r"labels \['ORG'\] have counts but are not among the labels asked for"):
+        per_doc.array(["GPE"])

