@@ -115,21 +115,28 @@ def database_path(state_dir: Path) -> Path:
     return Path(state_dir) / "database.json"
 
 
-def load_database(state_dir: Path) -> Database | None:
-    """The PostgreSQL database recorded on the first start, or None for SQLite."""
-    path = database_path(state_dir)
+def _read_private(path: Path, kind: type, what: str, hint: str = ""):
+    """A dataclass stored by `_write_private`, or None when the file does not exist."""
     if not path.exists():
         return None
     try:
-        return Database(**json.loads(path.read_text(encoding="utf-8")))
+        return kind(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as e:
-        raise NerbenchError(f"{path}: not a database file ({e})") from None
+        raise NerbenchError(f"{path}: not a {what} ({e}){hint}") from None
+
+
+def _write_private(path: Path, record) -> None:
+    """A dataclass as JSON, readable by its owner only (it holds a password)."""
+    atomic_write_text(path, json.dumps(asdict(record), indent=2) + "\n", mode=0o600)
+
+
+def load_database(state_dir: Path) -> Database | None:
+    """The PostgreSQL database recorded on the first start, or None for SQLite."""
+    return _read_private(database_path(state_dir), Database, "database file")
 
 
 def save_database(state_dir: Path, database: Database) -> None:
-    path = database_path(state_dir)
-    atomic_write_text(path, json.dumps(asdict(database), indent=2) + "\n")
-    os.chmod(path, 0o600)
+    _write_private(database_path(state_dir), database)
 
 
 def choose_database(state_dir: Path, database: Database | None, first_start: bool) -> Database | None:
@@ -151,13 +158,9 @@ def credentials_path(state_dir: Path) -> Path:
 
 
 def load_credentials(state_dir: Path) -> Credentials | None:
-    path = credentials_path(state_dir)
-    if not path.exists():
-        return None
-    try:
-        return Credentials(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as e:
-        raise NerbenchError(f"{path}: not a credentials file ({e}); remove it and the data folder to start afresh") from None
+    return _read_private(
+        credentials_path(state_dir), Credentials, "credentials file", "; remove it and the data folder to start afresh"
+    )
 
 
 def create_credentials(state_dir: Path, port: int) -> Credentials:
@@ -171,9 +174,7 @@ def create_credentials(state_dir: Path, port: int) -> Credentials:
         password=secrets.token_urlsafe(18),
         token=secrets.token_hex(20),
     )
-    path = credentials_path(state_dir)
-    atomic_write_text(path, json.dumps(asdict(creds), indent=2) + "\n")
-    os.chmod(path, 0o600)
+    _write_private(credentials_path(state_dir), creds)
     return creds
 
 

@@ -182,22 +182,14 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         "server_start_seconds": start_seconds,
         "repeat": repeat,
         "push": {
-            "seconds": seconds(pushes),
-            "seconds_per_1000_tasks": seconds([t / n_tasks * 1000 for t in pushes]),
-            "requests": push_requests[-1],
-            "requests_every_run": [r["total"] for r in push_requests],
-            "server_log": {"totals": [sum(r.values()) for r in push_server_requests], "by_endpoint": push_server_requests[-1]},
+            **_phase(pushes, n_tasks, push_requests, push_server_requests),
             "bulk_import_requests": push_requests[-1]["by_endpoint"].get("POST /api/projects/{id}/import", 0),
             "tasks_in_project_after_push": tasks_after_push,
             "steps": _steps(pushes, push_steps, PUSH_STEPS, "the rest: read and hash the seeds, build the tasks"),
         },
         "repush_unchanged": repush,
         "pull": {
-            "seconds": seconds(pulls),
-            "seconds_per_1000_tasks": seconds([t / n_tasks * 1000 for t in pulls]),
-            "requests": pull_requests[-1],
-            "requests_every_run": [r["total"] for r in pull_requests],
-            "server_log": {"totals": [sum(r.values()) for r in pull_server_requests], "by_endpoint": pull_server_requests[-1]},
+            **_phase(pulls, n_tasks, pull_requests, pull_server_requests),
             "export_requests": pull_requests[-1]["by_endpoint"].get("GET /api/projects/{id}/export", 0),
             "steps": _steps(pulls, pull_steps, PULL_STEPS, "the rest"),
             "documents": pulled.report["documents"],
@@ -206,6 +198,17 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         },
         "setup": {"annotated_import_seconds": import_seconds, "requests": setup_requests},
         "load_average": load_average(),
+    }
+
+
+def _phase(times: list[float], n_tasks: int, requests: list[dict], server_requests: list[dict]) -> dict:
+    """What push and pull both report: timings, per 1,000 tasks, and the requests the client and the server saw."""
+    return {
+        "seconds": seconds(times),
+        "seconds_per_1000_tasks": seconds([t / n_tasks * 1000 for t in times]),
+        "requests": requests[-1],
+        "requests_every_run": [r["total"] for r in requests],
+        "server_log": {"totals": [sum(r.values()) for r in server_requests], "by_endpoint": server_requests[-1]},
     }
 
 

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 
-from .report import Table, comparison_tables, confusion_table, error_tables, fmt, overall_table, per_label_table, _provenance
+from .report import Table, comparison_tables, confusion_table, error_tables, fmt, overall_table, per_label_table, provenance
 
 CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; padding: 0 1em; }
@@ -47,7 +47,7 @@ def render_html(report: dict[str, Any]) -> str:
     b = report.get("bootstrap")
     for n, model in enumerate(report["models"]):
         body.append(f'<h2 id="model-{n}">{escape(model["name"])} {escape(model["version"])}</h2>')
-        body.append("<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in _provenance(report, model)) + "</ul>")
+        body.append("<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in provenance(report, model)) + "</ul>")
         body += [f"<h3>{escape(t.title)}</h3>" + _table(t) + (f'<p class="note">{escape(t.note)}</p>' if t.note else "") for t in (overall_table(model), per_label_table(model, labels))]
         body.append(_f1_chart(model, labels, colors))
         if "error_summary" in model:

@@ -27,6 +27,11 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     note: str = ""
+    text_columns: tuple[str, ...] = ()  # columns of words, not numbers: every renderer aligns them left
+
+    def left_aligned(self) -> set[int]:
+        """Indices of the columns to align left: the first, and the text columns."""
+        return {0, *(i for i, h in enumerate(self.headers) if h in self.text_columns)}
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -51,7 +56,7 @@ def overall_table(model: dict[str, Any]) -> Table:
     for name in SCHEMES:
         m = model["schemes"][name]["micro"]
         rows.append(_row(name, m, str(m["support"]), str(m["predicted"]), fmt_ci((m.get("ci") or {}).get("f1")), SCHEME_NOTES[name]))
-    return Table("Overall (micro average) by scheme", ["Scheme", "P", "R", "F1", "TP", "FP", "FN", "Gold", "Pred", "F1 95% CI", "Matching"], rows)
+    return Table("Overall (micro average) by scheme", ["Scheme", "P", "R", "F1", "TP", "FP", "FN", "Gold", "Pred", "F1 95% CI", "Matching"], rows, text_columns=("Matching",))
 
 
 def per_label_table(model: dict[str, Any], labels: list[str]) -> Table:
@@ -75,15 +80,15 @@ def per_label_table(model: dict[str, Any], labels: list[str]) -> Table:
 def error_tables(model: dict[str, Any]) -> list[Table]:
     summary = model["error_summary"]
     tables = [
-        Table("Errors by category", ["Category", "Count"], [[k.replace("_", " "), str(v)] for k, v in summary["categories"].items()]),
+        Table("Errors by category", ["Category", "Count"], [[k.replace("_", " "), str(v)] for k, v in summary["categories"].items()], text_columns=("Category",)),
     ]
     if summary["confusions"]:
         tables.append(
-            Table("Most frequent label confusions (gold → predicted)", ["Gold", "Predicted", "Count"], [[c["gold"], c["predicted"], str(c["count"])] for c in summary["confusions"]])
+            Table("Most frequent label confusions (gold → predicted)", ["Gold", "Predicted", "Count"], [[c["gold"], c["predicted"], str(c["count"])] for c in summary["confusions"]], text_columns=("Gold", "Predicted"))
         )
     if summary["boundary_patterns"]:
         tables.append(
-            Table("Most frequent boundary patterns (prediction vs gold)", ["Pattern", "Count"], [[p["pattern"], str(p["count"])] for p in summary["boundary_patterns"]])
+            Table("Most frequent boundary patterns (prediction vs gold)", ["Pattern", "Count"], [[p["pattern"], str(p["count"])] for p in summary["boundary_patterns"]], text_columns=("Pattern",))
         )
     return tables
 
@@ -130,11 +135,12 @@ def comparison_tables(report: dict[str, Any]) -> list[Table]:
             [c["baseline"], c["model"], f"{c['delta']:+.3f}", f"{c['p_value']:.4f}", f"{c['method']}, {c['resamples']} shuffles of {c['units']} units"]
             for c in report["comparisons"]
         ],
+        text_columns=("Baseline", "Model", "Method"),
     )
     return [side, tests]
 
 
-def _provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
+def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     gold = report["gold"]
     lines = [
         f"Model: `{model['name']}` {model['version']} (loaded as `{model['spec']}`), spaCy {report['spacy_version']}",
@@ -156,7 +162,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out += [f"## {table.title}", "", _markdown_table(table), ""]
     for model in report["models"]:
         out += [f"## {model['name']} {model['version']}", ""]
-        out += [f"- {line}" for line in _provenance(report, model)]
+        out += [f"- {line}" for line in provenance(report, model)]
         if report["gold"]["seeds_without_gold"]:
             out.append(f"- Seed documents without gold (not scored): {', '.join(report['gold']['seeds_without_gold'])}")
         out.append("")
@@ -176,7 +182,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def _markdown_table(table: Table) -> str:
-    left = {0, *(i for i, h in enumerate(table.headers) if h in ("Matching", "Method", "Pattern", "Category", "Gold", "Predicted", "Model", "Baseline"))}
+    left = table.left_aligned()
     lines = ["| " + " | ".join(table.headers) + " |"]
     lines.append("|" + "|".join("---" if i in left else "---:" for i in range(len(table.headers))) + "|")
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
@@ -187,7 +193,7 @@ def render_terminal(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
     out: list[str] = []
     for model in report["models"]:
-        out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in _provenance(report, model)), ""]
+        out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in provenance(report, model)), ""]
         for table in [overall_table(model), per_label_table(model, labels)]:
             out += [table.title, _text_table(table), ""]
             if table.note:
@@ -203,7 +209,7 @@ def render_terminal(report: dict[str, Any]) -> str:
 def _text_table(table: Table) -> str:
     rows = [table.headers] + [[c.replace("**", "") for c in row] for row in table.rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(table.headers))]
-    left = {0, *(i for i, h in enumerate(table.headers) if h in ("Matching", "Method", "Model", "Baseline"))}
+    left = table.left_aligned()
     lines = []
     for n, row in enumerate(rows):
         cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]

