@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import NerbenchError
 
@@ -42,12 +43,72 @@ def read_input_text(path: str | os.PathLike, what: str, hint: str = "") -> str:
         raise NerbenchError(f"{path}: not valid UTF-8: {e}") from None
 
 
-def read_input_json(path: str | os.PathLike, what: str, hint: str = "") -> Any:
-    """`read_input_text`, then JSON; invalid JSON is one NerbenchError line naming the file."""
+def parse_json(text: str | bytes, where: str) -> Any:
+    """JSON from `text`, or one NerbenchError line naming `where` (a file, file:line or task).
+
+    Refused as well as invalid JSON: nesting too deep for Python's parser, an integer too long
+    to convert (over 4,300 digits), and a lone surrogate (`"\\ud800"`), which no UTF-8 file can
+    hold and every later write would choke on.
+    """
     try:
-        return json.loads(read_input_text(path, what, hint))
+        data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise NerbenchError(f"{path}: not valid JSON: {e}") from None
+        raise NerbenchError(f"{where}: not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+    except UnicodeDecodeError as e:
+        raise NerbenchError(f"{where}: not valid UTF-8: {e}") from None
+    except RecursionError:
+        raise NerbenchError(f"{where}: JSON nested too deeply") from None
+    except ValueError as e:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise NerbenchError(f"{where}: not usable JSON: {str(e).splitlines()[0]}") from None
+    bad = _lone_surrogate(data)
+    if bad is not None:
+        raise NerbenchError(f"{where}: JSON string holds a lone surrogate {bad!r} (not a Unicode character)")
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(data: Any) -> str | None:
+    """The first string (key or value) with a lone surrogate in parsed JSON, or None; iterative, any depth."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return found.group()
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def read_input_json(path: str | os.PathLike, what: str, hint: str = "") -> Any:
+    """`read_input_text`, then `parse_json`; every problem is one NerbenchError line naming the file."""
+    return parse_json(read_input_text(path, what, hint), str(path))
+
+
+def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of JSON Lines text, split on "\\n" only, blank lines skipped.
+
+    Never `str.splitlines()`: it also splits on U+2028, U+2029, U+0085 and other characters that
+    JSON writes raw inside strings (`ensure_ascii=False`), so a valid line would be cut in two.
+    """
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if line.strip():
+            yield lineno, line
+
+
+def read_jsonl(path: str | os.PathLike, what: str, hint: str = "") -> Iterator[tuple[str, Any]]:
+    """(`file:line`, parsed object) for every non-blank line of a JSON Lines input file."""
+    for lineno, line in jsonl_lines(read_input_text(path, what, hint)):
+        where = f"{path}:{lineno}"
+        yield where, parse_json(line, where)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NerbenchError
-from .fileio import atomic_write_text, read_input_text, sha256_text
+from .fileio import atomic_write_text, jsonl_lines, parse_json, read_input_text, sha256_text
 from .labels import LabelScheme
 from .seeds import Seeds
 from .spans import Span, parse_spans
@@ -64,9 +64,7 @@ def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gol
     content = read_input_text(path, "gold file")
     docs: list[Document] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, line in jsonl_lines(content):
         docs.append(_parse_line(line, f"{path}:{lineno}", seeds, scheme, seen, lineno))
     if not docs:
         raise NerbenchError(f"{path}: no documents")
@@ -74,10 +72,7 @@ def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gol
 
 
 def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise NerbenchError(f"{where}: not valid JSON: {e.msg} (column {e.colno})") from None
+    data = parse_json(line, where)
     if not isinstance(data, dict):
         raise NerbenchError(f"{where}: expected a JSON object per line")
     doc_id = data.get("id")
