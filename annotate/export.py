@@ -1,7 +1,6 @@
-"""A Label Studio JSON export turned into gold: validation, agreement, adjudication, diff.
+"""Parsed Label Studio annotations turned into gold: agreement, adjudication, diff.
 
-Pure functions over the export's JSON (no SDK, no network), so they are tested on recorded
-exports as well as on live ones.
+Pure functions (no SDK, no network); the export itself is parsed by `nerbench.formats.labelstudio`.
 
 Adjudication rule, per document:
 1. a ground-truth annotation wins (the most recently updated one, if several);
@@ -16,105 +15,15 @@ Skipped (cancelled) annotations and drafts never count.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Iterable, Mapping
 
-from nerbench.errors import NerbenchError
-from nerbench.fileio import sha256_text
+from nerbench.formats.labelstudio import Annotation, DocumentAnnotations
 from nerbench.gold import Document
-from nerbench.labels import LabelScheme
 from nerbench.scoring import Counts, score_document
 from nerbench.seeds import Seeds
-from nerbench.spans import Span, parse_spans
-
-from .labelconfig import FROM_NAME, TO_NAME
-
-
-@dataclass(frozen=True)
-class Annotation:
-    id: int
-    task: int
-    annotator: str
-    spans: tuple[Span, ...]
-    ground_truth: bool
-    updated_at: str
-
-
-@dataclass
-class DocumentAnnotations:
-    doc_id: str
-    text: str
-    tasks: list[int] = field(default_factory=list)
-    annotations: list[Annotation] = field(default_factory=list)
-
-
-def parse_export(
-    export: Any, seeds: Seeds, scheme: LabelScheme, users: Mapping[int, str] | None = None, where: str = "export"
-) -> dict[str, DocumentAnnotations]:
-    """Validate an export (a list of tasks) and collect the submitted annotations per seed document.
-
-    Raises NerbenchError naming the task (and annotation) for: a task without text or document
-    id, a document that is not a seed, a text that no longer matches its seed, a result that is
-    not a single label from the scheme, offsets outside the text, `value.text` that differs from
-    the slice, whitespace at a span's edge, and overlapping spans in one annotation.
-    """
-    users = users or {}
-    if not isinstance(export, list):
-        raise NerbenchError(f"{where}: malformed export: expected a JSON list of tasks, got {type(export).__name__}")
-    docs: dict[str, DocumentAnnotations] = {}
-    for n, task in enumerate(export):
-        if not isinstance(task, dict) or not isinstance(task.get("id"), int) or not isinstance(task.get("data"), dict):
-            raise NerbenchError(f"{where}: malformed export: item {n} is not a task with an id and data")
-        task_id, data = task["id"], task["data"]
-        text, doc_id = data.get("text"), data.get("doc_id")
-        if not isinstance(text, str) or not isinstance(doc_id, str):
-            raise NerbenchError(f"{where}: task {task_id}: data needs a text and a doc_id (was it pushed by nerbench?)")
-        seed = seeds.get(doc_id)
-        if seed is None:
-            raise NerbenchError(f"{where}: task {task_id}: document {doc_id!r} is not a seed (not in {seeds.folder}/manifest.json)")
-        actual = sha256_text(text)
-        if actual != seed.sha256:
-            raise NerbenchError(
-                f"{where}: task {task_id} (document {doc_id}): its text no longer matches the seed "
-                f"(SHA-256 {actual[:12]}…, seed {seed.sha256[:12]}…); the task was pushed from another version of the text"
-            )
-        doc = docs.setdefault(doc_id, DocumentAnnotations(doc_id, text))
-        doc.tasks.append(task_id)
-        for ann in task.get("annotations") or []:
-            if not isinstance(ann, dict) or ann.get("was_cancelled"):
-                continue  # skipped or cancelled: not an annotation of the text
-            annotator = _annotator(ann.get("completed_by"), users)
-            ann_where = f"{where}: task {task_id} (document {doc_id}), annotation {ann.get('id')} by {annotator}"
-            spans = _result_spans(ann.get("result") or [], text, scheme, ann_where)
-            doc.annotations.append(
-                Annotation(int(ann.get("id", 0)), task_id, annotator, tuple(spans), bool(ann.get("ground_truth")), str(ann.get("updated_at", "")))
-            )
-    return docs
-
-
-def _annotator(completed_by: Any, users: Mapping[int, str]) -> str:
-    if isinstance(completed_by, dict):  # older exports expand the user
-        return str(completed_by.get("email") or completed_by.get("id"))
-    if isinstance(completed_by, int):
-        return users.get(completed_by, f"user {completed_by}")
-    return "unknown user"
-
-
-def _result_spans(result: list, text: str, scheme: LabelScheme, where: str) -> list[Span]:
-    raw = []
-    for i, item in enumerate(result):
-        if not isinstance(item, dict) or item.get("type") != "labels" or item.get("from_name") != FROM_NAME:
-            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
-            raise NerbenchError(f"{where}: result {i} is a {kind!r}, not a span from the {FROM_NAME!r} labels")
-        if item.get("to_name") != TO_NAME:
-            raise NerbenchError(f"{where}: result {i} labels {item.get('to_name')!r}, not the {TO_NAME!r} field")
-        value = item.get("value") or {}
-        labels = value.get("labels")
-        if not isinstance(labels, list) or len(labels) != 1:
-            raise NerbenchError(f"{where}: result {i} has labels {labels!r}; a span carries exactly one label")
-        raw.append({"start": value.get("start"), "end": value.get("end"), "label": labels[0], "text": value.get("text")})
-    return parse_spans(text, raw, scheme, where, require_sorted=False)
+from nerbench.spans import Span
 
 
 @dataclass

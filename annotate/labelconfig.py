@@ -5,10 +5,8 @@ from __future__ import annotations
 import html
 from xml.sax.saxutils import quoteattr
 
+from nerbench.formats.labelstudio import FROM_NAME, TO_NAME
 from nerbench.labels import LabelScheme
-
-FROM_NAME = "label"  # the <Labels> control: `from_name` of every result
-TO_NAME = "text"  # the <Text> object: `to_name` of every result
 
 
 def label_config(scheme: LabelScheme) -> str:

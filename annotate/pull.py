@@ -9,12 +9,13 @@ from typing import Any
 
 from nerbench.errors import NerbenchError
 from nerbench.fileio import atomic_write_many
+from nerbench.formats.labelstudio import parse_export
 from nerbench.gold import dumps_gold, load_gold
 from nerbench.labels import LabelScheme
 from nerbench.seeds import Seeds
 
 from .client import Connection, api_errors, require_project
-from .export import agreement, build_gold, conflicts_by_document, diff_gold, parse_export
+from .export import agreement, build_gold, conflicts_by_document, diff_gold
 
 EXPORT_NAME = "labelstudio-export.json"
 REPORT_NAME = "pull-report.json"

@@ -8,13 +8,14 @@ from typing import Any, Mapping, Sequence
 
 from nerbench.errors import NerbenchError
 from nerbench.fileio import sha256_text
+from nerbench.formats.labelstudio import spans_to_result
 from nerbench.gold import Document
 from nerbench.labels import LabelScheme
 from nerbench.seeds import Seeds
 from nerbench.spans import Span
 
 from .client import NO_RETRY, Connection, api_errors, find_project, require_project
-from .labelconfig import FROM_NAME, TO_NAME, instructions, label_config
+from .labelconfig import instructions, label_config
 
 
 @dataclass
@@ -26,19 +27,6 @@ class PushResult:
     imported: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     predictions: int = 0
-
-
-def spans_to_result(spans: Sequence[Span], text: str) -> list[dict[str, Any]]:
-    """Spans as Label Studio results (half-open code-point offsets, as Label Studio stores them)."""
-    return [
-        {
-            "from_name": FROM_NAME,
-            "to_name": TO_NAME,
-            "type": "labels",
-            "value": {"start": s.start, "end": s.end, "text": s.text_in(text), "labels": [s.label]},
-        }
-        for s in spans
-    ]
 
 
 def existing_tasks(client, conn: Connection, project_id: int) -> dict[str, dict[str, Any]]:

@@ -97,7 +97,8 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
     from nerbench.annotate import pull as pull_module
     from nerbench.annotate import push as push_module
     from nerbench.annotate.pull import pull
-    from nerbench.annotate.push import push, spans_to_result
+    from nerbench.annotate.push import push
+    from nerbench.formats.labelstudio import spans_to_result
     from nerbench.gold import load_gold
     from nerbench.labels import load_scheme
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 from .errors import NerbenchError
 
@@ -145,7 +146,76 @@ def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = Non
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
+class FileSet:
+    """Files written together and replaced together, e.g. the reports of one run or gold + pull report.
+
+        with FileSet() as files:
+            files.write_text(folder / "benchmark.json", text)
+            with files.open(folder / "errors.jsonl") as f:   # streamed, text mode, UTF-8
+                for line in lines:
+                    f.write(line)
+        # here every file has been replaced; after an exception inside the block, none was
+
+    Each file goes to a temporary file in its own folder first; nothing replaces an existing file
+    until every file of the set is complete and synced.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Path, tuple[str, int | None]] = {}  # final path -> (temporary path, mode)
+
+    def __enter__(self) -> "FileSet":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+    @property
+    def paths(self) -> list[Path]:
+        return list(self._pending)
+
+    @contextlib.contextmanager
+    def open(self, path: str | os.PathLike, mode: int | None = None) -> Iterator[TextIO]:
+        """A text stream (UTF-8, "\\n" line ends) to the temporary file that will replace `path`."""
+        path = Path(path)
+        if path in self._pending:
+            raise ValueError(f"{path} is written twice in one set")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        self._pending[path] = (tmp, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+    def write_text(self, path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+        with self.open(path, mode) as f:
+            f.write(text)
+
+    def commit(self) -> None:
+        """Give each file its mode and move it into place."""
+        try:
+            for path, (tmp, mode) in self._pending.items():
+                if mode is None:
+                    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+                os.chmod(tmp, mode)
+            for path, (tmp, _) in self._pending.items():
+                os.replace(tmp, path)
+        except BaseException:
+            self.discard()
+            raise
+        self._pending.clear()
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending.values():
+            Path(tmp).unlink(missing_ok=True)
+        self._pending.clear()
+
+
 def atomic_write_many(files: dict[Path, str]) -> None:
-    """Write several text files, each atomically, only after all their contents exist."""
-    for path, text in files.items():
-        atomic_write_text(path, text)
+    """Write several text files as one `FileSet`."""
+    with FileSet() as fileset:
+        for path, text in files.items():
+            fileset.write_text(path, text)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from nerbench.annotate.export import build_gold, parse_export
+from nerbench.annotate.export import build_gold
+from nerbench.formats.labelstudio import parse_export
 from nerbench.gold import load_gold
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nerbench.annotate.export import adjudicate, agreement, diff_gold, parse_export
+from nerbench.annotate.export import adjudicate, agreement, diff_gold
+from nerbench.formats.labelstudio import parse_export
 from nerbench.annotate.pull import write_pull
 from nerbench.errors import NerbenchError
 from nerbench.spans import Span

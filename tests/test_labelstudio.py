@@ -12,7 +12,8 @@ from nerbench.annotate import server
 from nerbench.annotate.client import Connection, connect, find_project
 from nerbench.annotate.labelconfig import label_config
 from nerbench.annotate.pull import pull
-from nerbench.annotate.push import existing_tasks, import_annotations, push, spans_to_result
+from nerbench.annotate.push import existing_tasks, import_annotations, push
+from nerbench.formats.labelstudio import spans_to_result
 from nerbench.cli import app
 from nerbench.errors import NerbenchError
 from nerbench.gold import Document

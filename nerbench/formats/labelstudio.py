@@ -1,0 +1,120 @@
+"""Label Studio's JSON, at the edge: export tasks and annotation results to and from `Span`.
+
+No SDK and no network: pure functions over the JSON that Label Studio exports and imports, used
+by `nerbench pull` (a live export) and by anything that reads a saved export file. A result is a
+`labels` region of the project made by `nerbench push` (`from_name` "label", `to_name` "text"),
+with half-open code-point offsets, the same convention as `Span`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from nerbench.errors import NerbenchError
+from nerbench.fileio import sha256_text
+from nerbench.labels import LabelScheme
+from nerbench.seeds import Seeds
+from nerbench.spans import Span, parse_spans
+
+FROM_NAME = "label"  # the <Labels> control: `from_name` of every result
+TO_NAME = "text"  # the <Text> object: `to_name` of every result
+
+
+@dataclass(frozen=True)
+class Annotation:
+    id: int
+    task: int
+    annotator: str
+    spans: tuple[Span, ...]
+    ground_truth: bool
+    updated_at: str
+
+
+@dataclass
+class DocumentAnnotations:
+    doc_id: str
+    text: str
+    tasks: list[int] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+def parse_export(
+    export: Any, seeds: Seeds, scheme: LabelScheme, users: Mapping[int, str] | None = None, where: str = "export"
+) -> dict[str, DocumentAnnotations]:
+    """Validate an export (a list of tasks) and collect the submitted annotations per seed document.
+
+    Raises NerbenchError naming the task (and annotation) for: a task without text or document
+    id, a document that is not a seed, a text that no longer matches its seed, a result that is
+    not a single label from the scheme, offsets outside the text, `value.text` that differs from
+    the slice, whitespace at a span's edge, and overlapping spans in one annotation.
+    """
+    users = users or {}
+    if not isinstance(export, list):
+        raise NerbenchError(f"{where}: malformed export: expected a JSON list of tasks, got {type(export).__name__}")
+    docs: dict[str, DocumentAnnotations] = {}
+    for n, task in enumerate(export):
+        if not isinstance(task, dict) or not isinstance(task.get("id"), int) or not isinstance(task.get("data"), dict):
+            raise NerbenchError(f"{where}: malformed export: item {n} is not a task with an id and data")
+        task_id, data = task["id"], task["data"]
+        text, doc_id = data.get("text"), data.get("doc_id")
+        if not isinstance(text, str) or not isinstance(doc_id, str):
+            raise NerbenchError(f"{where}: task {task_id}: data needs a text and a doc_id (was it pushed by nerbench?)")
+        seed = seeds.get(doc_id)
+        if seed is None:
+            raise NerbenchError(f"{where}: task {task_id}: document {doc_id!r} is not a seed (not in {seeds.folder}/manifest.json)")
+        actual = sha256_text(text)
+        if actual != seed.sha256:
+            raise NerbenchError(
+                f"{where}: task {task_id} (document {doc_id}): its text no longer matches the seed "
+                f"(SHA-256 {actual[:12]}…, seed {seed.sha256[:12]}…); the task was pushed from another version of the text"
+            )
+        doc = docs.setdefault(doc_id, DocumentAnnotations(doc_id, text))
+        doc.tasks.append(task_id)
+        for ann in task.get("annotations") or []:
+            if not isinstance(ann, dict) or ann.get("was_cancelled"):
+                continue  # skipped or cancelled: not an annotation of the text
+            annotator = _annotator(ann.get("completed_by"), users)
+            ann_where = f"{where}: task {task_id} (document {doc_id}), annotation {ann.get('id')} by {annotator}"
+            spans = _result_spans(ann.get("result") or [], text, scheme, ann_where)
+            doc.annotations.append(
+                Annotation(int(ann.get("id", 0)), task_id, annotator, tuple(spans), bool(ann.get("ground_truth")), str(ann.get("updated_at", "")))
+            )
+    return docs
+
+
+def _annotator(completed_by: Any, users: Mapping[int, str]) -> str:
+    if isinstance(completed_by, dict):  # older exports expand the user
+        return str(completed_by.get("email") or completed_by.get("id"))
+    if isinstance(completed_by, int):
+        return users.get(completed_by, f"user {completed_by}")
+    return "unknown user"
+
+
+def _result_spans(result: list, text: str, scheme: LabelScheme, where: str) -> list[Span]:
+    raw = []
+    for i, item in enumerate(result):
+        if not isinstance(item, dict) or item.get("type") != "labels" or item.get("from_name") != FROM_NAME:
+            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
+            raise NerbenchError(f"{where}: result {i} is a {kind!r}, not a span from the {FROM_NAME!r} labels")
+        if item.get("to_name") != TO_NAME:
+            raise NerbenchError(f"{where}: result {i} labels {item.get('to_name')!r}, not the {TO_NAME!r} field")
+        value = item.get("value") or {}
+        labels = value.get("labels")
+        if not isinstance(labels, list) or len(labels) != 1:
+            raise NerbenchError(f"{where}: result {i} has labels {labels!r}; a span carries exactly one label")
+        raw.append({"start": value.get("start"), "end": value.get("end"), "label": labels[0], "text": value.get("text")})
+    return parse_spans(text, raw, scheme, where, require_sorted=False)
+
+
+def spans_to_result(spans: Sequence[Span], text: str) -> list[dict[str, Any]]:
+    """Spans as Label Studio results (half-open code-point offsets, as Label Studio stores them)."""
+    return [
+        {
+            "from_name": FROM_NAME,
+            "to_name": TO_NAME,
+            "type": "labels",
+            "value": {"start": s.start, "end": s.end, "text": s.text_in(text), "labels": [s.label]},
+        }
+        for s in spans
+    ]
