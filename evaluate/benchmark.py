@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from nerbench import __version__
 from nerbench.analysis import confusion_matrix, document_errors, summarize
 from nerbench.errors import NerbenchError
-from nerbench.gold import DEFAULT_GOLD_PATH, Gold, load_gold
+from nerbench.gold import DEFAULT_GOLD_PATH, Gold, describe_provisional, load_gold
 from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelScheme, check_model_labels, load_label_map, load_scheme
 from nerbench.scoring import SCHEMES, Counts, averages, score_units
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
@@ -52,16 +52,23 @@ def evaluate(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
+    allow_provisional: bool = False,
 ) -> dict[str, Any]:
     """Load and check the inputs, run every model over the gold texts, and return the report dict.
 
-    The dict is the public format documented in evaluate/benchmark.schema.json.
+    The dict is the public format documented in evaluate/benchmark.schema.json. A provisional
+    gold (unresolved conflicts, too few annotators) is refused unless `allow_provisional`; the
+    report then says so in its `notices`.
     """
     import spacy
 
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
+    provisional = describe_provisional(gold)
+    if provisional and not allow_provisional:
+        raise NerbenchError(f"{gold_path}: {provisional}; resolve them and pull again, or score it anyway with --allow-provisional")
+    notices = [f"Scored against a {provisional}. These scores are not final."] if provisional else []
     label_map = load_label_map(label_map_path, scheme) if label_map_path else IDENTITY_MAP
     texts = {doc.id: doc.text for doc in gold.documents}
     sentences = units_of(texts, "sentence")  # also the context shown with each error
@@ -87,12 +94,14 @@ def evaluate(
         "nerbench_version": __version__,
         "spacy_version": spacy.__version__,
         "python_version": platform.python_version(),
+        "notices": notices,
         "gold": {
             "path": str(gold_path),
             "sha256": gold.sha256,
             "documents": len(gold.documents),
             "spans": gold.n_spans,
             "seeds_without_gold": [i for i in seeds.ids if i not in texts],
+            "provisional": [d.id for d in gold.provisional],
         },
         "label_scheme": {
             "name": scheme.name,

@@ -12,6 +12,7 @@ from typing import Any
 
 from nerbench.fileio import atomic_write_many
 from nerbench.scoring import SCHEMES
+from nerbench.tables import md_escape
 
 SCHEME_NOTES = {
     "strict": "same boundaries and same label",
@@ -158,6 +159,7 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
 def render_markdown(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
     out = ["# NER benchmark", ""]
+    out += [f"> **Notice:** {md_escape(n)}\n" for n in report.get("notices", [])]
     for table in comparison_tables(report):
         out += [f"## {table.title}", "", _markdown_table(table), ""]
     for model in report["models"]:
@@ -191,7 +193,7 @@ def _markdown_table(table: Table) -> str:
 
 def render_terminal(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
-    out: list[str] = []
+    out: list[str] = [f"NOTICE: {n}" for n in report.get("notices", [])]
     for model in report["models"]:
         out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in provenance(report, model)), ""]
         for table in [overall_table(model), per_label_table(model, labels)]:
