@@ -115,8 +115,6 @@ def plan_pull(
     gold_docs, decisions, unannotated = build_gold(annotated, required, meta)
     unplaced = _unplaced(docs, decisions)
     gold_docs = [_with_unplaced(doc, unplaced.get(doc.id)) for doc in gold_docs]
-    if not gold_docs:
-        raise NerbenchError(f"{where}: no document has a submitted annotation yet; nothing written")
     gold_path = Path(gold_path)
     previous = _previous_gold(gold_path, scheme)
     removals = _removals(previous, docs, decisions, where)
@@ -125,6 +123,8 @@ def plan_pull(
             f"{where}: pulling now would drop from {gold_path} what it was made from: {'; '.join(removals)}; "
             "nothing written (restore it in Label Studio, or pull with --allow-removals to accept the loss)"
         )
+    if not gold_docs:
+        raise NerbenchError(f"{where}: no document has a submitted annotation yet; nothing written")
     by_id = {d.id: d for d in annotated}
     passes_only = [by_id[d.doc_id] for d in decisions]
     report = {
