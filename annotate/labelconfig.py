@@ -51,8 +51,33 @@ _CODE_BLOCK = re.compile(r"<pre><code[^>]*>(.*?)</code></pre>", re.S)
 
 
 def markdown_html(text: str) -> str:
-    """CommonMark with tables, raw HTML escaped, code blocks as wrapping paragraphs."""
-    from markdown_it import MarkdownIt
+    """CommonMark with tables, raw HTML escaped, list markers written out, code blocks as wrapping paragraphs.
 
-    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    Label Studio's page styles remove list bullets, numbers and indentation, so each item starts
+    with its marker as text ("1. ", "• ", indented by no-break spaces when nested): a numbered
+    rule keeps its number in the dialog.
+    """
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(text)
+    lists: list[list] = []  # per open list: [ordered, next number]
+    pending: str | None = None
+    for token in tokens:
+        if token.type in ("ordered_list_open", "bullet_list_open"):
+            lists.append([token.type == "ordered_list_open", int(token.attrGet("start") or 1)])
+        elif token.type in ("ordered_list_close", "bullet_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open":
+            ordered, number = lists[-1]
+            indent = "\u00a0" * 4 * (len(lists) - 1)  # the page's styles drop the indentation of nested lists too
+            pending = indent + (f"{number}. " if ordered else "• ")
+            lists[-1][1] += 1
+        elif token.type == "inline" and pending is not None:
+            marker = Token("text", "", 0)
+            marker.content = pending
+            token.children = [marker, *(token.children or [])]
+            pending = None
+    rendered = md.renderer.render(tokens, md.options, {})
     return _CODE_BLOCK.sub(lambda m: "<p>" + "<br>".join(f"<code>{line}</code>" for line in m.group(1).rstrip("\n").split("\n")) + "</p>", rendered)

@@ -118,6 +118,18 @@ def ls_server(tmp_path_factory):
     server.stop(state)
 
 
+@pytest.fixture(scope="session")
+def ls_accounts(ls_server):
+    """Alice and Bob (annotators) and a reviewer: real accounts on the test server, each with their own key.
+
+    Made as `nerbench labelstudio add-user` makes them: signed up through the invitation link.
+    """
+    from nerbench.annotate import server
+
+    state, _ = ls_server
+    return {name: server.create_account(state, f"{name}@example.org") for name in ("alice", "bob", "reviewer")}
+
+
 # Variables that would point make or the CLI at another server, project or database than the test's.
 FOREIGN_ENV = ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "NERBENCH_PROJECT", "NERBENCH_DATABASE_URL", "LS_PORT", "LS_STATE", "GOLD")
 
