@@ -74,15 +74,16 @@ def pull(
     )
     if dry_run:
         return PullResult(plan.report, [], plan.files)
-    with FileSet() as files:
-        for path, text in plan.files.items():
-            files.write_text(path, text)
-    return PullResult(plan.report, list(plan.files), plan.files)
+    return write_files(plan)
 
 
 def write_pull(raw: bytes, seeds: Seeds, scheme: LabelScheme, gold_path: Path, users: dict[int, str], where: str, required: int = 1, **options) -> PullResult:
-    """`plan_pull`, then write its files as one set (for an export already fetched)."""
-    plan = plan_pull(raw, seeds, scheme, gold_path, users, where, required, **options)
+    """`plan_pull`, then `write_files` (for an export already fetched)."""
+    return write_files(plan_pull(raw, seeds, scheme, gold_path, users, where, required, **options))
+
+
+def write_files(plan: PullResult) -> PullResult:
+    """The plan's files as one set: every one replaced, or (on any failure) none."""
     with FileSet() as files:
         for path, text in plan.files.items():
             files.write_text(path, text)

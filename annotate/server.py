@@ -524,6 +524,17 @@ def create_account(state_dir: Path, email: str, timeout: float = 60.0) -> Accoun
     if path.exists():
         raise NerbenchError(f"{path} exists: {email} has a local account already")
     admin = {"Authorization": f"Token {creds.token}"}
+    try:
+        account = _sign_up(creds, admin, email, timeout)
+    except httpx.HTTPError as e:
+        raise NerbenchError(f"Label Studio at {creds.url} did not sign up {email}: {e}; see {state_dir / 'server.log'}") from None
+    _write_private(path, account)
+    return account
+
+
+def _sign_up(creds: Credentials, admin: dict[str, str], email: str, timeout: float) -> Account:
+    import httpx
+
     with httpx.Client(base_url=creds.url, timeout=timeout) as http:
         users = http.get("/api/users/", headers=admin)
         users.raise_for_status()
@@ -533,14 +544,11 @@ def create_account(state_dir: Path, email: str, timeout: float = 60.0) -> Accoun
         invite.raise_for_status()
         signup = f"/user/signup/?token={urllib.parse.quote(invite.json()['token'])}"
         page = http.get(signup)
-        csrf = http.cookies.get("csrftoken")
         password = secrets.token_urlsafe(18)
-        form = {"csrfmiddlewaretoken": csrf or "", "email": email, "password": password}
+        form = {"csrfmiddlewaretoken": http.cookies.get("csrftoken") or "", "email": email, "password": password}
         done = http.post(signup, data=form, headers={"Referer": f"{creds.url}{signup}"})
         if page.status_code != 200 or done.status_code != 302:
-            raise NerbenchError(f"Label Studio at {creds.url} did not sign up {email} (HTTP {done.status_code}); see {state_dir / 'server.log'}")
+            raise NerbenchError(f"Label Studio at {creds.url} did not sign up {email} (HTTP {done.status_code})")
         token = http.get("/api/current-user/token")  # the new account's own session, after signing up
         token.raise_for_status()
-        account = Account(email, password, token.json()["token"])
-    _write_private(path, account)
-    return account
+        return Account(email, password, token.json()["token"])

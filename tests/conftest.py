@@ -112,7 +112,8 @@ def ls_server(tmp_path_factory):
     if "LABEL_STUDIO_BIN" not in os.environ and local.exists():
         os.environ["LABEL_STUDIO_BIN"] = str(local)
     state = tmp_path_factory.mktemp("labelstudio")
-    creds, started = server.start(state, server.free_port())
+    # the first start migrates a new database: minutes on a busy machine
+    creds, started = server.start(state, server.free_port(), timeout=600)
     assert started
     yield state, creds
     server.stop(state)
