@@ -111,14 +111,14 @@ def plan_pull(
     docs = parse_export(export, seeds, scheme, users, where)
     reviewers = sorted(set(reviewers))
     annotated = [_as_document(docs[d], reviewers) if d in docs else AnnotatedDocument(d, seeds.text(d)) for d in seeds.ids]
-    _check_overlap(annotated, required, reviewers, where)
+    _check_overlap(annotated, required, where)
     meta = {d: {"source": "label-studio", "tasks": docs[d].tasks} for d in docs}
     gold_docs, decisions, unannotated = build_gold(annotated, required, meta)
     unplaced = _unplaced(docs, decisions)
     gold_docs = [_with_unplaced(doc, unplaced.get(doc.id)) for doc in gold_docs]
     gold_path = Path(gold_path)
     previous = _previous_gold(gold_path, scheme)
-    removals = _removals(previous, docs, decisions, where)
+    removals = _removals(previous, docs, decisions)
     if removals and not allow_removals:
         raise NerbenchError(
             f"{where}: pulling now would drop from {gold_path} what it was made from: {'; '.join(removals)}; "
@@ -164,7 +164,7 @@ def _as_document(doc: DocumentAnnotations, reviewers: Sequence[str]) -> Annotate
     return out
 
 
-def _check_overlap(docs: Iterable[AnnotatedDocument], required: int, reviewers: Sequence[str], where: str) -> None:
+def _check_overlap(docs: Iterable[AnnotatedDocument], required: int, where: str) -> None:
     for doc in docs:
         names = sorted({a.annotator for a in doc.annotations if not a.ground_truth})
         if len(names) > required:
@@ -188,7 +188,7 @@ def _previous_gold(gold_path: Path, scheme: LabelScheme):
         ) from None
 
 
-def _removals(previous, docs: Mapping[str, DocumentAnnotations], decisions: Sequence[Decision], where: str) -> list[str]:
+def _removals(previous, docs: Mapping[str, DocumentAnnotations], decisions: Sequence[Decision]) -> list[str]:
     """What the previous gold was made from and this pull would lose, one item per document and cause."""
     if previous is None:
         return []
@@ -265,11 +265,14 @@ def render_pull(report: dict[str, Any], report_path: Path | str = REPORT_MD_NAME
     verb = "Would pull" if dry_run else "Pulled"
     lines = [f"{verb} {report['documents']} documents, {report['spans']} spans from {report['source']}"]
     lines += agreement_lines(report["agreement"])
-    for item in report["not_counted"]:
+    not_counted = report["not_counted"]
+    for item in not_counted[:TERMINAL_CONFLICTS]:
         lines.append(
             f"Not counted: annotation {item['annotation']} of {item['document']} by {item['author']} was last saved by "
             f"{item['saved_by']}; it is not {item['author']}'s own pass (they re-submit it, or a reviewer decides)"
         )
+    if len(not_counted) > TERMINAL_CONFLICTS:
+        lines.append(f"  ... and {len(not_counted) - TERMINAL_CONFLICTS} more annotations not counted, listed in {report_path}")
     every = [c for cs in report["conflicts"].values() for c in cs]
     lines += conflict_summary(every, TERMINAL_CONFLICTS, str(report_path))
     for doc_id, spans in report["unplaced"].items():
@@ -290,8 +293,10 @@ def render_pull(report: dict[str, Any], report_path: Path | str = REPORT_MD_NAME
         lines.append("No changes against the previous gold.")
     for item in report["removals"]:
         lines.append(f"Dropped (--allow-removals): {item}")
-    if report["unannotated"]:
-        lines.append("Not in the gold: " + "; ".join(f"{d} ({why})" for d, why in report["unannotated"].items()))
+    missing = list(report["unannotated"].items())
+    if missing:
+        more = f"; and {len(missing) - TERMINAL_CONFLICTS} more, listed in {report_path}" if len(missing) > TERMINAL_CONFLICTS else ""
+        lines.append("Not in the gold: " + "; ".join(f"{d} ({why})" for d, why in missing[:TERMINAL_CONFLICTS]) + more)
     provisional = report["provisional"]
     if provisional:
         lines.append(
