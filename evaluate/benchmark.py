@@ -20,7 +20,7 @@ import platform
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -92,9 +92,14 @@ class System:
     source: str
 
 
-def spacy_system(spec: str, texts: Mapping[str, str], cache: PredictionCache | None) -> System:
+# Where systems come from: a function of the gold texts (document id -> text), called once,
+# in turn, when the system is scored; it may read a file, the cache, or run a model.
+SystemSource = Callable[[Mapping[str, str]], System]
+
+
+def spacy_system(spec: str, cache: PredictionCache | None) -> SystemSource:
     """A spaCy pipeline (package name or path) as a system: its cached predictions, or a run over the texts."""
-    return System(*get_predictions(spec, texts, cache))
+    return lambda texts: System(*get_predictions(spec, texts, cache))
 
 
 @dataclass
@@ -144,10 +149,10 @@ def evaluate(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
-    systems: Sequence[System] = (),
+    systems: Sequence[SystemSource] = (),
     quiet: bool = True,
 ) -> dict[str, Any]:
-    """Load and check the inputs, score every model (and every given system) against the gold, return the report dict.
+    """Load and check the inputs, score every model (then every other system) against the gold, return the report dict.
 
     The dict is the public format documented in evaluate/benchmark.schema.json.
     """
@@ -162,13 +167,14 @@ def run_evaluation(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
-    systems: Sequence[System] = (),
+    systems: Sequence[SystemSource] = (),
     quiet: bool = True,
 ) -> Evaluation:
     """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
 
-    The spaCy pipelines named in `models` are scored first, then `systems` in their order; the
-    first of all is the baseline of the paired tests. `quiet=False` draws progress bars on
+    The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
+    a function of the gold texts that returns a `System`) in their order; the first of all is
+    the baseline of the paired tests. `quiet=False` draws progress bars on
     stderr when it is a terminal.
     """
     import spacy
@@ -187,7 +193,8 @@ def run_evaluation(
     sentences = units_of(texts, "sentence", quiet)  # also the context shown with each error
     units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     results, unit_counts, scored = [], [], []
-    for system in chain((spacy_system(spec, texts, cache) for spec in models), systems):
+    for source in chain((spacy_system(spec, cache) for spec in models), systems):
+        system = source(texts)
         result, counts, done = score_system(system, gold, scheme, label_map, units, sentences, uncertainty)
         notices += result.pop("notices")
         results.append(result)

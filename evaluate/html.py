@@ -20,7 +20,7 @@ body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 72em; 
 h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: .5em 0 1.5em; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: .2em .6em; text-align: right; } th { background: #f4f4f4; }
-td:first-child, th:first-child, td.t { text-align: left; } tr.strong td { font-weight: 600; }
+td:first-child, th:first-child, td.t { text-align: left; } td:not(.t) { white-space: nowrap; } tr.strong td { font-weight: 600; }
 ul.notices { background: #fff4e5; border-left: 4px solid #e08a00; padding: .6em 1em .6em 2em; }
 .doc { white-space: pre-wrap; border: 1px solid #ddd; padding: .8em; background: #fcfcfc; line-height: 2.1; }
 .panes { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }

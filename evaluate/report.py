@@ -97,6 +97,8 @@ def write_reports(evaluation: Evaluation, out_dir: str | Path, html: bool = True
     The JSON Lines files are streamed, a line per error and per document; nothing replaces a
     previous report until every file of the set is complete.
     """
+    if not isinstance(evaluation, Evaluation):
+        raise TypeError("write_reports needs the Evaluation that run_evaluation returns: it streams every error and prediction")
     out_dir = Path(out_dir)
     report = evaluation.report
     with FileSet() as files:

@@ -16,7 +16,7 @@ tests/test_units.py checks the result against the sentencizer itself.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Mapping
 
 from nerbench.progress import progress
@@ -27,15 +27,19 @@ _CACHE_SIZE = 200_000
 
 class _Splitter:
     def __init__(self) -> None:
-        import spacy
         from spacy.pipeline.sentencizer import Sentencizer
 
-        self.tokenizer = spacy.blank("en").tokenizer
         self.punct_chars = frozenset(Sentencizer.default_punct_chars)
         self.ascii_ends = "".join(sorted(c for c in self.punct_chars if c.isascii()))
         self.chunk = re.compile(r"\S+")
         self.space = re.compile(r"\s+")
         self.cache: dict[str, tuple[tuple[int, int], ...]] = {}
+
+    @cached_property
+    def tokenizer(self):
+        import spacy
+
+        return spacy.blank("en").tokenizer
 
     def tokens(self, chunk: str) -> tuple[tuple[int, int], ...]:
         """(offset, role) of each token of one whitespace-free chunk."""

@@ -101,12 +101,16 @@ def _edge(verb: str, text: str, lo: int, hi: int, side: str) -> str:
 def boundary_notes(matching: Matching, texts: Mapping[str, str]) -> dict[int, tuple[str, str | None]]:
     """Every pair with other boundaries, by gold span index: its `boundary_pattern` and, if the
     label agrees, its `convention` (None when something else differs too)."""
-    g, p, labels = matching.gold, matching.pred, matching.labels
+    g, p = matching.gold, matching.pred
+    chosen = np.flatnonzero((matching.gold_kind == 2) | (matching.gold_kind == 3))
+    partner = matching.gold_partner[chosen]
+    columns = (g.doc[chosen], g.start[chosen], g.end[chosen], p.start[partner], p.end[partner], matching.gold_kind[chosen] == 2)
     notes: dict[int, tuple[str, str | None]] = {}
-    for i in np.flatnonzero((matching.gold_kind == 2) | (matching.gold_kind == 3)).tolist():
-        text = texts[matching.ids[int(g.doc[i])]]
-        gold, pred = g.span(i, labels), p.span(int(matching.gold_partner[i]), labels)
-        notes[i] = (boundary_pattern(text, gold, pred), convention(text, gold, pred) if matching.gold_kind[i] == 2 else None)
+    ids = matching.ids
+    for i, doc, gs, ge, ps, pe, same_label in zip(chosen.tolist(), *(c.tolist() for c in columns)):
+        text = texts[ids[doc]]
+        gold, pred = Span(gs, ge, ""), Span(ps, pe, "")
+        notes[i] = (boundary_pattern(text, gold, pred), convention(text, gold, pred) if same_label else None)
     return notes
 
 
@@ -175,9 +179,34 @@ def summarize(matching: Matching, notes: BoundaryNotes, top: int = 10) -> dict[s
     }
 
 
-def _show(side: SpanArrays, i: int, labels: Sequence[str], text: str) -> dict[str, Any]:
-    start, end = int(side.start[i]), int(side.end[i])
-    return {"start": start, "end": end, "label": labels[int(side.label[i])], "text": text[start:end]}
+CONTEXT = 300  # a sentence longer than this is shown as a window around the span
+_WINDOW = 120  # characters kept on either side of the span in such a window
+
+
+def sentence_context(text: str, sentence_starts: Sequence[int], start: int, end: int) -> dict[str, Any]:
+    """The sentence (index and text) that `start` falls in; a long sentence cut to a window around [start, end), marked with …."""
+    k = max(bisect_right(sentence_starts, start) - 1, 0)
+    lo = sentence_starts[k]
+    hi = sentence_starts[k + 1] if k + 1 < len(sentence_starts) else len(text)
+    if hi - lo <= CONTEXT:
+        return {"sentence": k, "sentence_text": text[lo:hi].strip()}
+    a, b = max(lo, start - _WINDOW), min(hi, end + _WINDOW)
+    if a > lo and not text[a - 1].isspace():  # a word cut in two: begin after it when a space is near
+        space = text.find(" ", a, start)
+        a = space + 1 if 0 <= space < a + 20 else a
+    if b < hi and not text[b].isspace():
+        space = text.rfind(" ", end, b)
+        b = space if space > b - 20 else b
+    shown = text[a:b].strip()
+    return {"sentence": k, "sentence_text": ("…" if a > lo else "") + shown + ("…" if b < hi else "")}
+
+
+def _spans(side: SpanArrays, lo: int, hi: int, labels: Sequence[str], text: str) -> list[dict[str, Any]]:
+    """Spans [lo, hi) of one side as report dicts."""
+    return [
+        {"start": s, "end": e, "label": labels[l], "text": text[s:e]}
+        for s, e, l in zip(side.start[lo:hi].tolist(), side.end[lo:hi].tolist(), side.label[lo:hi].tolist())
+    ]
 
 
 def document_errors(
@@ -186,34 +215,29 @@ def document_errors(
     """The errors of document d (position in `matching.ids`), by offset, each with its sentence."""
     doc_id, labels = matching.ids[d], matching.labels
     g, p = matching.gold, matching.pred
+    g0, g1, p0, p1 = int(g.offsets[d]), int(g.offsets[d + 1]), int(p.offsets[d]), int(p.offsets[d + 1])
+    gold, pred = _spans(g, g0, g1, labels, text), _spans(p, p0, p1, labels, text)
     errors: list[dict[str, Any]] = []
-
-    def sentence(start: int) -> dict[str, Any]:
-        k = max(bisect_right(sentence_starts, start) - 1, 0)
-        lo = sentence_starts[k]
-        hi = sentence_starts[k + 1] if k + 1 < len(sentence_starts) else len(text)
-        return {"sentence": k, "sentence_text": text[lo:hi].strip()}
-
-    for i in range(int(g.offsets[d]), int(g.offsets[d + 1])):
-        kind = int(matching.gold_kind[i])
+    for i, kind, j in zip(range(g0, g1), matching.gold_kind[g0:g1].tolist(), matching.gold_partner[g0:g1].tolist()):
         if kind == 0:
             continue
-        gold = _show(g, i, labels, text)
+        span = gold[i - g0]
+        context = sentence_context(text, sentence_starts, span["start"], span["end"])
         if kind == UNPAIRED:
-            errors.append({"document": doc_id, "category": "missed", "gold": gold, "predicted": None, **sentence(gold["start"])})
+            errors.append({"document": doc_id, "category": "missed", "gold": span, "predicted": None, **context})
             continue
-        error = {"document": doc_id, "category": _CATEGORY_OF_KIND[kind], "gold": gold, "predicted": _show(p, int(matching.gold_partner[i]), labels, text)}
-        error.update(sentence(gold["start"]))
+        error = {"document": doc_id, "category": _CATEGORY_OF_KIND[kind], "gold": span, "predicted": pred[j - p0], **context}
         if i in notes:
             pattern, found = notes[i]
             error["pattern"] = pattern
             if found:
                 error["convention"] = found
         errors.append(error)
-    for j in range(int(p.offsets[d]), int(p.offsets[d + 1])):
-        if matching.pred_kind[j] == UNPAIRED:
-            pred = _show(p, j, labels, text)
-            errors.append({"document": doc_id, "category": "spurious", "gold": None, "predicted": pred, **sentence(pred["start"])})
+    for j, kind in enumerate(matching.pred_kind[p0:p1].tolist()):
+        if kind == UNPAIRED:
+            span = pred[j]
+            context = sentence_context(text, sentence_starts, span["start"], span["end"])
+            errors.append({"document": doc_id, "category": "spurious", "gold": None, "predicted": span, **context})
     errors.sort(key=lambda e: ((e["gold"] or e["predicted"])["start"], e["category"]))
     return errors
 
@@ -253,16 +277,11 @@ def error_sample(
 def document_spans(matching: Matching, d: int, text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Document d's gold and predicted spans, each with the category of its error (`error`: None when correct)."""
     g, p, labels = matching.gold, matching.pred, matching.labels
-
-    def category(kind: int, missing: str) -> str | None:
-        return None if kind == 0 else missing if kind == UNPAIRED else _CATEGORY_OF_KIND[kind]
-
-    gold = [
-        {**_show(g, i, labels, text), "error": category(int(matching.gold_kind[i]), "missed")}
-        for i in range(int(g.offsets[d]), int(g.offsets[d + 1]))
-    ]
-    pred = [
-        {**_show(p, j, labels, text), "error": category(int(matching.pred_kind[j]), "spurious")}
-        for j in range(int(p.offsets[d]), int(p.offsets[d + 1]))
-    ]
-    return gold, pred
+    out = []
+    for side, kinds, unpaired in ((g, matching.gold_kind, "missed"), (p, matching.pred_kind, "spurious")):
+        lo, hi = int(side.offsets[d]), int(side.offsets[d + 1])
+        spans = _spans(side, lo, hi, labels, text)
+        for span, kind in zip(spans, kinds[lo:hi].tolist()):
+            span["error"] = None if kind == 0 else unpaired if kind == UNPAIRED else _CATEGORY_OF_KIND[kind]
+        out.append(spans)
+    return out[0], out[1]
