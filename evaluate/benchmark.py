@@ -141,22 +141,13 @@ class Evaluation:
         return len(self.documents) * len(self.scored)
 
 
-def evaluate(
-    models: Sequence[str] = (DEFAULT_MODEL,),
-    gold_path: str | Path = DEFAULT_GOLD_PATH,
-    seeds_dir: str | Path = DEFAULT_SEEDS_DIR,
-    scheme_path: str | Path = DEFAULT_SCHEME_PATH,
-    label_map_path: str | Path | None = None,
-    uncertainty: Uncertainty = Uncertainty(),
-    cache_dir: str | Path | None = DEFAULT_CACHE,
-    systems: Sequence[SystemSource] = (),
-    quiet: bool = True,
-) -> dict[str, Any]:
+def evaluate(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """Load and check the inputs, score every model (then every other system) against the gold, return the report dict.
 
-    The dict is the public format documented in evaluate/benchmark.schema.json.
+    The arguments are `run_evaluation`'s; the dict is the public format documented in
+    evaluate/benchmark.schema.json.
     """
-    return run_evaluation(models, gold_path, seeds_dir, scheme_path, label_map_path, uncertainty, cache_dir, systems, quiet).report
+    return run_evaluation(*args, **kwargs).report
 
 
 def run_evaluation(
