@@ -58,36 +58,40 @@ def _convention(text: str, lo: int, hi: int, side: str) -> str | None:
     return POSSESSIVE if _POSSESSIVE.fullmatch(piece) and (hi == len(text) or not text[hi].isalnum()) else None
 
 
+def describe(text: str, gold: Span, pred: Span) -> tuple[str, str | None]:
+    """How the prediction's boundaries differ from the gold span's, and the convention if that is all.
+
+    Returns (`boundary_pattern`, `convention`); one reading of each edge serves both, so the two
+    always agree.
+    """
+    parts, found = [], []
+    if pred.start != gold.start:
+        lo, hi = min(gold.start, pred.start), max(gold.start, pred.start)
+        kind = _convention(text, lo, hi, "left")
+        parts.append(_edge("adds" if pred.start < gold.start else "drops", text[lo:hi], "left", kind))
+        found.append(kind)
+    if pred.end != gold.end:
+        lo, hi = min(gold.end, pred.end), max(gold.end, pred.end)
+        kind = _convention(text, lo, hi, "right")
+        parts.append(_edge("adds" if pred.end > gold.end else "drops", text[lo:hi], "right", kind))
+        found.append(kind)
+    return "; ".join(parts), None if not found or None in found else " and ".join(found)
+
+
 def convention(text: str, gold: Span, pred: Span) -> str | None:
     """"leading 'the'", "possessive" or both joined by " and ", when that is all that differs; else None.
 
     Labels are not compared here: the caller only asks for pairs with the same label.
     """
-    found = []
-    if gold.start != pred.start:
-        found.append(_convention(text, min(gold.start, pred.start), max(gold.start, pred.start), "left"))
-    if gold.end != pred.end:
-        found.append(_convention(text, min(gold.end, pred.end), max(gold.end, pred.end), "right"))
-    if not found or None in found:
-        return None
-    return " and ".join(found)
+    return describe(text, gold, pred)[1]
 
 
 def boundary_pattern(text: str, gold: Span, pred: Span) -> str:
-    """Name how a prediction's boundaries differ from the gold span's (e.g. a leading "the")."""
-    parts = []
-    if pred.start != gold.start:
-        lo, hi = min(gold.start, pred.start), max(gold.start, pred.start)
-        parts.append(_edge("adds" if pred.start < gold.start else "drops", text, lo, hi, "left"))
-    if pred.end != gold.end:
-        lo, hi = min(gold.end, pred.end), max(gold.end, pred.end)
-        parts.append(_edge("adds" if pred.end > gold.end else "drops", text, lo, hi, "right"))
-    return "; ".join(parts)
+    """Name how a prediction's boundaries differ from the gold span's (e.g. "adds a leading 'the'")."""
+    return describe(text, gold, pred)[0]
 
 
-def _edge(verb: str, text: str, lo: int, hi: int, side: str) -> str:
-    kind = _convention(text, lo, hi, side)
-    piece = text[lo:hi]
+def _edge(verb: str, piece: str, side: str, kind: str | None) -> str:
     if kind == LEADING_THE:
         return f"{verb} a leading 'the'"
     if kind == POSSESSIVE:
@@ -108,9 +112,8 @@ def boundary_notes(matching: Matching, texts: Mapping[str, str]) -> dict[int, tu
     notes: dict[int, tuple[str, str | None]] = {}
     ids = matching.ids
     for i, doc, gs, ge, ps, pe, same_label in zip(chosen.tolist(), *(c.tolist() for c in columns)):
-        text = texts[ids[doc]]
-        gold, pred = Span(gs, ge, ""), Span(ps, pe, "")
-        notes[i] = (boundary_pattern(text, gold, pred), convention(text, gold, pred) if same_label else None)
+        pattern, found = describe(texts[ids[doc]], Span(gs, ge, ""), Span(ps, pe, ""))
+        notes[i] = (pattern, found if same_label else None)
     return notes
 
 
@@ -185,12 +188,14 @@ _WINDOW = 120  # characters kept on either side of the span in such a window
 
 def sentence_context(text: str, sentence_starts: Sequence[int], start: int, end: int) -> dict[str, Any]:
     """The sentence (index and text) that `start` falls in; a long sentence cut to a window around [start, end), marked with …."""
-    k = max(bisect_right(sentence_starts, start) - 1, 0)
+    k = bisect_right(sentence_starts, start) - 1
+    k = k if k > 0 else 0
     lo = sentence_starts[k]
     hi = sentence_starts[k + 1] if k + 1 < len(sentence_starts) else len(text)
     if hi - lo <= CONTEXT:
         return {"sentence": k, "sentence_text": text[lo:hi].strip()}
-    a, b = max(lo, start - _WINDOW), min(hi, end + _WINDOW)
+    a = start - _WINDOW if start - _WINDOW > lo else lo
+    b = end + _WINDOW if end + _WINDOW < hi else hi
     if a > lo and not text[a - 1].isspace():  # a word cut in two: begin after it when a space is near
         space = text.find(" ", a, start)
         a = space + 1 if 0 <= space < a + 20 else a
@@ -209,6 +214,19 @@ def _spans(side: SpanArrays, lo: int, hi: int, labels: Sequence[str], text: str)
     ]
 
 
+class _Side:
+    """One document's spans of one side as plain lists, made into report dicts only when asked for."""
+
+    def __init__(self, side: SpanArrays, lo: int, hi: int, labels: Sequence[str], text: str) -> None:
+        self.lo, self.labels, self.text = lo, labels, text
+        self.start, self.end, self.label = side.start[lo:hi].tolist(), side.end[lo:hi].tolist(), side.label[lo:hi].tolist()
+
+    def __getitem__(self, i: int) -> dict[str, Any]:  # i: flat index
+        k = i - self.lo
+        s, e = self.start[k], self.end[k]
+        return {"start": s, "end": e, "label": self.labels[self.label[k]], "text": self.text[s:e]}
+
+
 def document_errors(
     matching: Matching, d: int, text: str, sentence_starts: Sequence[int], notes: BoundaryNotes
 ) -> list[dict[str, Any]]:
@@ -216,24 +234,24 @@ def document_errors(
     doc_id, labels = matching.ids[d], matching.labels
     g, p = matching.gold, matching.pred
     g0, g1, p0, p1 = int(g.offsets[d]), int(g.offsets[d + 1]), int(p.offsets[d]), int(p.offsets[d + 1])
-    gold, pred = _spans(g, g0, g1, labels, text), _spans(p, p0, p1, labels, text)
+    gold, pred = _Side(g, g0, g1, labels, text), _Side(p, p0, p1, labels, text)
     errors: list[dict[str, Any]] = []
     for i, kind, j in zip(range(g0, g1), matching.gold_kind[g0:g1].tolist(), matching.gold_partner[g0:g1].tolist()):
         if kind == 0:
             continue
-        span = gold[i - g0]
+        span = gold[i]
         context = sentence_context(text, sentence_starts, span["start"], span["end"])
         if kind == UNPAIRED:
             errors.append({"document": doc_id, "category": "missed", "gold": span, "predicted": None, **context})
             continue
-        error = {"document": doc_id, "category": _CATEGORY_OF_KIND[kind], "gold": span, "predicted": pred[j - p0], **context}
+        error = {"document": doc_id, "category": _CATEGORY_OF_KIND[kind], "gold": span, "predicted": pred[j], **context}
         if i in notes:
             pattern, found = notes[i]
             error["pattern"] = pattern
             if found:
                 error["convention"] = found
         errors.append(error)
-    for j, kind in enumerate(matching.pred_kind[p0:p1].tolist()):
+    for j, kind in enumerate(matching.pred_kind[p0:p1].tolist(), start=p0):
         if kind == UNPAIRED:
             span = pred[j]
             context = sentence_context(text, sentence_starts, span["start"], span["end"])
