@@ -191,6 +191,8 @@ def run_evaluation(
         results.append(result)
         unit_counts.append(counts)
         scored.append(done)
+    if not results:
+        raise NerbenchError("nothing to score: give at least one model")
     comparisons = [
         {"baseline": results[0]["name"], "model": r["name"], **paired_test(c, unit_counts[0], "strict", uncertainty.test_resamples, uncertainty.seed)}
         for r, c in zip(results[1:], unit_counts[1:])

@@ -138,6 +138,8 @@ def _documents(report: dict[str, Any], model: dict[str, Any], n: int, colors: di
     docs = shown["documents"]
     errors_file = report.get("files", {}).get("errors", "errors.jsonl")
     left_out = shown["documents_with_errors"] - len(docs)
+    if not shown["documents_with_errors"]:
+        return f"<h3>Documents with most errors</h3><p class=\"note\">No document has an error of {escape(model_title(model))}.</p>"
     note = (
         f"The {len(docs)} documents with most errors (at most {shown['limit']}, and at most "
         f"{shown['characters_limit']:,} characters of text in all), of {shown['documents_with_errors']} documents with errors"

@@ -16,6 +16,7 @@ from nerbench.progress import progress
 from nerbench.tables import _printable, md_escape, to_markdown, to_text
 
 from .benchmark import ERRORS_FILE, PREDICTIONS_FILE, Evaluation
+from .html import render_html
 from .sections import Figure, Heading, Items, Paragraph, TableBlock, outline, terminal_outline
 
 REPORT_NAMES = ("benchmark.json", "benchmark.md", "benchmark.html")
@@ -108,8 +109,6 @@ def write_reports(evaluation: Evaluation, out_dir: str | Path, html: bool = True
             f.write("\n")
         files.write_text(out_dir / "benchmark.md", render_markdown(report))
         if html:
-            from .html import render_html
-
             files.write_text(out_dir / "benchmark.html", render_html(report))
         with files.open(out_dir / ERRORS_FILE) as f:
             errors = sum(sum(m["error_summary"]["categories"].values()) for m in report["models"])

@@ -221,3 +221,36 @@ def test_evaluate_returns_the_report_dict_of_run_evaluation(root, tmp_path):
     report = evaluate((), gold, tmp_path / "seeds", root / "gold" / "labels.json", cache_dir=None, systems=[source], uncertainty=Uncertainty(resamples=10))
     assert report["format_version"] == 2 and report["models"][0]["schemes"]["strict"]["micro"]["f1"] == 1.0
     assert report["models"][0]["predictions_from"] == "file"
+
+
+def test_a_perfect_system_has_no_document_to_show_and_says_so(root, tmp_path):
+    gold = write_corpus(tmp_path, {"doc": (TEXT, [span(TEXT, "Fujian", "GPE")])})
+    report = run(root, gold, given_predictions("perfect", {"doc": [span(TEXT, "Fujian", "GPE")]}, [])).report
+    model = report["models"][0]
+    assert model["documents_shown"]["documents"] == [] and model["error_sample"]["errors"] == []
+    assert "No document has an error of perfect 1.0." in render_html(report)
+    assert "0 of 0 errors, in corpus order; errors.jsonl lists every error." in render_markdown(report)
+
+
+def test_nothing_to_score_is_an_error(root, tmp_path):
+    from nerbench.errors import NerbenchError
+
+    gold = write_corpus(tmp_path, {"doc": (TEXT, [])})
+    with pytest.raises(NerbenchError, match="^nothing to score: give at least one model$"):
+        run_evaluation((), gold, tmp_path / "seeds", root / "gold" / "labels.json", cache_dir=None)
+
+
+def test_the_scale_script_runs_on_a_tiny_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    from bench.evaluate_scale import app
+
+    runner = CliRunner()
+    made = runner.invoke(app, ["make", "--docs", "12", "--folder", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.output)["documents"] == 12
+    read = runner.invoke(app, ["read", "--folder", str(tmp_path)])
+    assert read.exit_code == 0 and json.loads(read.output)["gold_spans"] == json.loads(made.output)["gold_spans"]
+    done = runner.invoke(app, ["evaluate", "--folder", str(tmp_path), "--bootstrap", "20"])
+    assert done.exit_code == 0, done.output
+    assert sorted(json.loads(done.output)["sizes"]) == REPORT_FILES
