@@ -302,3 +302,56 @@ def test_python_m_runs_the_same_command():
     )
     assert result.returncode == 0, result.stderr
     assert "Example: nerbench conventions" in result.stdout
+
+
+# ---- OntoNotes practice counts: hand-made CoNLL-2012 lines (our own sentences, not OntoNotes data) ------------
+
+
+def conll(*sentences: list[tuple[str, str, str]]) -> str:
+    """CoNLL-2012 lines: word, part of speech and name column per token, the other columns filled in."""
+    lines = ["#begin document (nw/test/00/test_0001); part 000"]
+    for sentence in sentences:
+        for i, (word, pos, name) in enumerate(sentence):
+            lines.append(f"nw/test/00/test_0001 0 {i} {word} {pos} * - - - - {name} -")
+        lines.append("")
+    return "\n".join([*lines, "#end document", ""])
+
+
+SAMPLE = conll(
+    [("At", "IN", "*"), ("the", "DT", "(ORG*"), ("Hong", "NNP", "*"), ("Kong", "NNP", "*"), ("Stock", "NNP", "*"),
+     ("Exchange", "NNP", "*)"), ("the", "DT", "*"), ("G60", "NNP", "(LOC*"), ("Corridor", "NNP", "*)"),
+     ("cities", "NNS", "*"), ("met", "VBD", "*"), ("the", "DT", "*"), ("CPC", "NNP", "(ORG)"), (".", ".", "*")],
+    [("the", "DT", "*"), ("12th", "JJ", "(ORDINAL)"), ("National", "NNP", "(EVENT*"), ("Congress", "NNP", "*)"),
+     ("during", "IN", "*"), ("the", "DT", "*"), ("eighth", "JJ", "(ORDINAL)"), ("five", "CD", "(DATE*"), ("-", "HYPH", "*"),
+     ("year", "NN", "*)"), ("plan", "NN", "*"), ("in", "IN", "*"), ("Jiangsu", "NNP", "(GPE*"), ("province", "NN", "*)"),
+     ("and", "CC", "*"), ("China", "NNP", "(GPE)"), ("'s", "POS", "*"), ("the", "DT", "*"), ("two", "CD", "(CARDINAL)"),
+     ("sides", "NNS", "*"), ("大汉", "NNP", "*")],
+)
+
+
+def test_ontonotes_practice_counts_each_construction_on_hand_made_lines(tmp_path):
+    from nerbench.evaluate.ontonotes_practice import count, read_ontonotes
+
+    path = tmp_path / "data" / "test_0001.gold_conll"
+    path.parent.mkdir()
+    path.write_text(SAMPLE, encoding="utf-8")
+    found = {(p.decision, p.question): (p.adopted_count, p.other_count) for p in count(read_ontonotes(tmp_path / "data"))}
+    assert found[("D2", "'the' before a multi-word name that ends its noun phrase")] == (1, 0)
+    assert found[("D2", "'the' before a multi-word name that modifies a noun")] == (1, 0)
+    assert found[("D2", "'the' before a one-word name")] == (1, 0)
+    assert found[("D8", "ordinal before an EVENT name")] == (1, 0)
+    assert found[("D4f", "numbered (National|Party) Congress or Plenary Session")] == (1, 0)
+    assert found[("D6", "Nth 'five - year plan'")] == (1, 0)
+    assert found[("D5d", "GPE + 'province'")] == (1, 0)
+    assert found[("D3", "possessive 's after a name")] == (1, 0)
+    assert found[("A6", "'the two' + plural noun")] == (1, 0)
+    assert found[("D11", "tokens with Chinese characters")] == (1, 0)
+
+
+def test_a_broken_name_column_is_refused_with_file_and_line(tmp_path):
+    from nerbench.evaluate.ontonotes_practice import read_ontonotes
+
+    path = tmp_path / "bad.gold_conll"
+    path.write_text(conll([("Hong", "NNP", "(GPE*"), ("Kong", "NNP", "(GPE*")]), encoding="utf-8")
+    with pytest.raises(NerbenchError, match=r"bad.gold_conll:3: name column '\(GPE\*' does not continue the brackets before it"):
+        read_ontonotes(path)
