@@ -355,3 +355,12 @@ def test_a_broken_name_column_is_refused_with_file_and_line(tmp_path):
     path.write_text(conll([("Hong", "NNP", "(GPE*"), ("Kong", "NNP", "(GPE*")]), encoding="utf-8")
     with pytest.raises(NerbenchError, match=r"bad.gold_conll:3: name column '\(GPE\*' does not continue the brackets before it"):
         read_ontonotes(path)
+
+
+def test_documents_without_any_name_annotation_are_not_counted(tmp_path):
+    from nerbench.evaluate.ontonotes_practice import count, read_ontonotes
+
+    path = tmp_path / "plain.gold_conll"
+    path.write_text(conll([("the", "DT", "*"), ("two", "CD", "*"), ("sides", "NNS", "*")]), encoding="utf-8")
+    found = {(p.decision, p.question): (p.adopted_count, p.other_count) for p in count(read_ontonotes(path))}
+    assert found[("A6", "'the two' + plural noun")] == (0, 0)
