@@ -283,7 +283,7 @@ def designator_outside(text: str, spans: Sequence[Span]) -> list[Span]:
     return sorted(out)
 
 
-# ---- D6: "We City" ---------------------------------------------------------------------------------------
+# ---- D6d: "We City" ---------------------------------------------------------------------------------------
 
 
 def we_city_unlabelled(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -334,7 +334,7 @@ def bay_district_three_gpe(text: str, spans: Sequence[Span]) -> list[Span]:
     return sorted(out)
 
 
-# ---- D6: places inside "Digital China" and "Digital Fujian" -----------------------------------------------
+# ---- D6b: places inside "Digital China" and "Digital Fujian" -----------------------------------------------
 
 
 def _digital_gpe_with(known: frozenset[tuple[str, str]]) -> Transform:
@@ -420,12 +420,12 @@ def decisions_for(documents: Sequence[Document]) -> tuple[Decision, ...]:
             Way("outside", "a GPE span ending in ' province' or ' county' -> shortened", designator_outside),
         ),
         Decision(
-            "D6b", "\"We City\"", "OntoNotes guidelines (PRODUCT: not services)",
+            "D6d", "\"We City\"", "OntoNotes guidelines (PRODUCT: not services)",
             Way("no label", "PRODUCT spans 'We City' -> removed", we_city_unlabelled),
             Way("PRODUCT", "every 'We City' -> PRODUCT", we_city_product),
         ),
         Decision(
-            "D6c", "place inside 'Digital China/Fujian'", "OntoNotes silent",
+            "D6b", "place inside 'Digital China/Fujian'", "OntoNotes silent",
             Way("GPE", "'Digital X', X a GPE span elsewhere -> X GPE", _digital_gpe_with(known)),
             Way("no label", "GPE spans right after 'Digital ' -> removed", digital_no_gpe),
         ),

@@ -147,11 +147,19 @@ def count(sentences: Iterable[Sentence]) -> list[Practice]:
                 c["possessive out"] += 1
             # D5d: designators after a GPE name
             if label == "GPE":
-                for word in ("province", "Province", "cities"):
+                for word in ("province", "Province", "City", "County", "cities"):
                     if b - a >= 2 and words[-1] == word:
                         c[f"{word} in"] += 1
                     elif b < len(w) and w[b] == word:
                         c[f"{word} out"] += 1
+            # D4c: lower-case "government" after a place or nationality name
+            if label in ("GPE", "NORP") and b < len(w) and w[b] == "government":
+                c["government out"] += 1
+            elif label in ("GPE", "NORP", "ORG") and b - a >= 2 and words[-1] == "government":
+                c["government in"] += 1
+            # D4e: the Communist Party of China
+            if re.fullmatch(r"(the )?(CPC|CCP|Communist Party)", " ".join(words)):
+                c[f"cpc {label}"] += 1
             # D7: legal suffix
             if label == "ORG" and words[-1] in ("Co.", "Corp.", "Inc.", "Ltd.", "Ltd", "Limited", "Co", "Corp"):
                 c["suffix in"] += 1
@@ -182,6 +190,9 @@ def count(sentences: Iterable[Sentence]) -> list[Practice]:
             # A6: "the two <noun>"
             if lower[i] == "the" and i + 2 < len(w) and lower[i + 1] == "two" and t[i + 2].startswith("NNS"):
                 c["two cardinal" if (i + 1, i + 2, "CARDINAL") in s.names else "two other"] += 1
+            # D13: "Internet" on its own
+            if w[i] == "Internet":
+                c["internet tagged" if i in tagged else "internet untagged"] += 1
             # D11: Chinese characters
             if _CJK.search(w[i]):
                 c["cjk tagged" if i in tagged else "cjk untagged"] += 1
@@ -197,11 +208,16 @@ def count(sentences: Iterable[Sentence]) -> list[Practice]:
         Practice("D11", "tokens with Chinese characters", "tagged as part of a name / untagged", "not annotated", c["cjk untagged"], "annotated", c["cjk tagged"]),
         Practice("D5d", "GPE + 'province'", "last token of a GPE span / the token after it", "inside", c["province in"], "outside", c["province out"]),
         Practice("D5d", "GPE + 'Province'", "as above", "inside", c["Province in"], "outside", c["Province out"]),
+        Practice("D5d", "GPE + 'City'", "as above", "inside", c["City in"], "outside", c["City out"]),
+        Practice("D5d", "GPE + 'County'", "as above", "inside", c["County in"], "outside", c["County out"]),
         Practice("D5d", "GPE + 'cities'", "as above", "outside", c["cities out"], "inside", c["cities in"]),
+        Practice("D4c", "lower-case 'government' after a place or nationality name", "token after a GPE/NORP span / last token of a GPE, NORP or ORG span", "outside", c["government out"], "inside", c["government in"]),
+        Practice("D4e", "CPC, CCP, (the) Communist Party", "spans of exactly that: ORG / other types", "ORG", c["cpc ORG"], "other", sum(v for k, v in c.items() if k.startswith("cpc ") and k != "cpc ORG")),
         Practice("D7", "legal suffix of a company (Co. Corp. Inc. Ltd. Limited)", "last token of an ORG span / the token after it", "inside", c["suffix in"], "outside", c["suffix out"]),
         Practice("D1", "title before a PERSON name", "title word (" + " ".join(sorted(_TITLES)) + ") before the span / first in it", "outside", c["title out"], "inside", c["title in"]),
         Practice("D5", "Development Zone, New Area, Bonded Area ... names", "spans containing one: GPE / other types", "GPE", c["zone GPE"], "other", sum(v for k, v in c.items() if k.startswith("zone ") and k != "zone GPE")),
         Practice("D5", "North/South/East/... China", "spans of exactly that: LOC / other types", "LOC", c["region LOC"], "other", sum(v for k, v in c.items() if k.startswith("region ") and k != "region LOC")),
+        Practice("D13", "the token 'Internet'", "not in a name / in a name", "not annotated", c["internet untagged"], "annotated", c["internet tagged"]),
         Practice("D12", "'Xinhua News Agency' in a document's first sentence (the dateline)", "the three tokens: one ORG span / other", "ORG", c["dateline ORG"], "other", c["dateline other"]),
         Practice("A6", "'the two' + plural noun", "'two' CARDINAL / not", "CARDINAL", c["two cardinal"], "other", c["two other"]),
     ]
