@@ -277,7 +277,10 @@ def test_the_gold_row_equals_the_benchmark_and_every_variant_is_scored(root, tmp
     assert variants[0].way == "gold as it is" and variants[0].changes == ()
     assert {k: variants[0].metrics[k] for k in ("tp", "fp", "fn", "f1")} == {k: strict[k] for k in ("tp", "fp", "fn", "f1")}
     decisions = cv.decisions_for(list(variants[0].documents))
-    assert len([v for v in variants if v.table == "one at a time"]) == 1 + 2 * len(decisions)
+    one_at_a_time = [v for v in variants if v.table == "one at a time"]
+    assert len(one_at_a_time) == 1 + 2 * len(decisions) + 1
+    adopted = next(v for v in variants if v.table == "adopted")
+    assert one_at_a_time[-1].documents == adopted.documents and one_at_a_time[-1].metrics == adopted.metrics
     assert all(v.metrics is not None for v in variants if v.documents is not None)
 
 
