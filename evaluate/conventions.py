@@ -128,68 +128,70 @@ def the_outside(text: str, spans: Sequence[Span]) -> list[Span]:
     return sorted(out)
 
 
+def _split(text: str, spans: Sequence[Span], parts: Callable[[Span, str], list[Span] | None]) -> list[Span]:
+    """Each span replaced by `parts(span, surface)` where that gives parts; the others kept."""
+    out: list[Span] = []
+    for s in spans:
+        out += parts(s, text[s.start : s.end]) or [s]
+    return sorted(out)
+
+
+def _join(spans: Sequence[Span], merge: Callable[[Span, Span], Span | None]) -> list[Span]:
+    """Neighbouring spans replaced by `merge(previous, next)` where that gives one span."""
+    out: list[Span] = []
+    for s in sorted(spans):
+        merged = merge(out[-1], s) if out else None
+        if merged is None:
+            out.append(s)
+        else:
+            out[-1] = merged
+    return out
+
+
 # ---- D8: the edition ordinal of a named event ---------------------------------------------------
 
 
 def ordinal_split(text: str, spans: Sequence[Span]) -> list[Span]:
-    out = []
-    for s in spans:
-        surface = text[s.start : s.end]
+    def parts(s: Span, surface: str) -> list[Span] | None:
         m = re.match(r"(\S+)(\s+)\S", surface)
-        if s.label == "EVENT" and m and _ORDINAL_WORD.match(m.group(1)):
-            out += [Span(s.start, s.start + len(m.group(1)), "ORDINAL"), Span(s.start + m.end(2), s.end, "EVENT")]
-        else:
-            out.append(s)
-    return sorted(out)
+        if s.label != "EVENT" or not m or not _ORDINAL_WORD.match(m.group(1)):
+            return None
+        return [Span(s.start, s.start + len(m.group(1)), "ORDINAL"), Span(s.start + m.end(2), s.end, "EVENT")]
+
+    return _split(text, spans, parts)
 
 
 def ordinal_joined(text: str, spans: Sequence[Span]) -> list[Span]:
-    out: list[Span] = []
-    for s in sorted(spans):
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and s.label == "EVENT"
-            and prev.label == "ORDINAL"
-            and s.start == prev.end + 1
-            and text[prev.end] in " \u00a0"
-        ):
-            out[-1] = Span(prev.start, s.end, "EVENT")
-        else:
-            out.append(s)
-    return out
+    def merge(prev: Span, s: Span) -> Span | None:
+        if prev.label == "ORDINAL" and s.label == "EVENT" and s.start == prev.end + 1 and text[prev.end] in " \u00a0":
+            return Span(prev.start, s.end, "EVENT")
+        return None
+
+    return _join(spans, merge)
 
 
 # ---- D6: the five-year plan ------------------------------------------------------------------------
 
 
 def plan_ordinal_date(text: str, spans: Sequence[Span]) -> list[Span]:
-    out = []
-    for s in spans:
-        m = _FIVE_YEAR_PLAN.match(text[s.start : s.end])
-        if m:
-            date_start = s.start + m.start(3)
-            out += [Span(s.start, s.start + m.end(1), "ORDINAL"), Span(date_start, date_start + len(m.group(3)), "DATE")]
-        else:
-            out.append(s)
-    return sorted(out)
+    def parts(s: Span, surface: str) -> list[Span] | None:
+        m = _FIVE_YEAR_PLAN.match(surface)
+        if not m:
+            return None
+        date_start = s.start + m.start(3)
+        return [Span(s.start, s.start + m.end(1), "ORDINAL"), Span(date_start, date_start + len(m.group(3)), "DATE")]
+
+    return _split(text, spans, parts)
 
 
 def plan_law(text: str, spans: Sequence[Span]) -> list[Span]:
-    out: list[Span] = []
-    for s in sorted(spans):
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.label == "ORDINAL"
-            and s.label == "DATE"
-            and s.start == prev.end + 1
-            and _FIVE_YEAR_PLAN.match(text[prev.start : s.end + len(" plan")])
-        ):
-            out[-1] = Span(prev.start, s.end + len(" plan"), "LAW")
-        else:
-            out.append(s)
-    return out
+    def merge(prev: Span, s: Span) -> Span | None:
+        end = s.end + len(" plan")
+        if prev.label == "ORDINAL" and s.label == "DATE" and s.start == prev.end + 1 and _FIVE_YEAR_PLAN.match(text[prev.start : end]):
+            return Span(prev.start, end, "LAW")
+        return None
+
+    return _join(spans, merge)
 
 
 # ---- D4f: a numbered party congress -----------------------------------------------------------------

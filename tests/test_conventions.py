@@ -91,45 +91,37 @@ EDITION_GOLD = spans_of(
 )
 
 
-def test_an_edition_ordinal_is_split_out_of_its_event_and_joined_back():
-    split = cv.ordinal_split(EDITION_TEXT, EDITION_GOLD)
-    assert surfaces(EDITION_TEXT, split) == [
-        ("2nd", "ORDINAL"),
-        ("Digital China Summit", "EVENT"),
-        ("one year on", "DATE"),
-        ("first", "ORDINAL"),
-        ("Digital China Summit", "EVENT"),
-        ("19th", "ORDINAL"),
-        ("CPC National Congress", "EVENT"),
-    ]
-    assert cv.ordinal_split(EDITION_TEXT, split) == split
-    assert cv.ordinal_joined(EDITION_TEXT, split) == EDITION_GOLD
+PLAN_TEXT = "The 14th Five-Year Plan is here; during the 14th Five-Year Plan period and the eighth five-year plan."
+PLAN_LAW = spans_of(
+    PLAN_TEXT, (("14th Five-Year Plan", 0), "LAW"), (("14th Five-Year Plan", 1), "LAW"), ("eighth five-year plan", "LAW")
+)
+SPLITS = {
+    "edition ordinal out of its event": (
+        EDITION_TEXT, EDITION_GOLD, cv.ordinal_split, cv.ordinal_joined,
+        [("2nd", "ORDINAL"), ("Digital China Summit", "EVENT"), ("one year on", "DATE"), ("first", "ORDINAL"),
+         ("Digital China Summit", "EVENT"), ("19th", "ORDINAL"), ("CPC National Congress", "EVENT")],
+    ),
+    "five-year plan to ordinal and date as in OntoNotes": (
+        PLAN_TEXT, PLAN_LAW, cv.plan_ordinal_date, cv.plan_law,
+        [("14th", "ORDINAL"), ("Five-Year", "DATE"), ("14th", "ORDINAL"), ("Five-Year", "DATE"), ("eighth", "ORDINAL"),
+         ("five-year", "DATE")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SPLITS, ids=list(SPLITS))
+def test_a_span_is_split_as_ontonotes_does_and_joined_back(case):
+    text, gold, split_, join, expected = SPLITS[case]
+    split = split_(text, gold)
+    assert surfaces(text, split) == expected
+    assert split_(text, split) == split
+    assert join(text, split) == gold
 
 
 def test_an_ordinal_before_a_non_event_is_never_joined():
     text = "the first Asian company"
     gold = spans_of(text, ("first", "ORDINAL"), ("Asian", "NORP"))
     assert cv.ordinal_joined(text, gold) == gold
-
-
-PLAN_TEXT = "The 14th Five-Year Plan is here; during the 14th Five-Year Plan period and the eighth five-year plan."
-PLAN_LAW = spans_of(
-    PLAN_TEXT, (("14th Five-Year Plan", 0), "LAW"), (("14th Five-Year Plan", 1), "LAW"), ("eighth five-year plan", "LAW")
-)
-
-
-def test_a_five_year_plan_becomes_ordinal_and_date_as_in_ontonotes_and_back():
-    split = cv.plan_ordinal_date(PLAN_TEXT, PLAN_LAW)
-    assert surfaces(PLAN_TEXT, split) == [
-        ("14th", "ORDINAL"),
-        ("Five-Year", "DATE"),
-        ("14th", "ORDINAL"),
-        ("Five-Year", "DATE"),
-        ("eighth", "ORDINAL"),
-        ("five-year", "DATE"),
-    ]
-    assert cv.plan_ordinal_date(PLAN_TEXT, split) == split
-    assert cv.plan_law(PLAN_TEXT, split) == PLAN_LAW
 
 
 def test_a_numbered_national_congress_changes_type_and_another_congress_does_not():
