@@ -277,8 +277,8 @@ def test_the_gold_row_equals_the_benchmark_and_every_variant_is_scored(root, tmp
 
 
 @pytest.mark.slow
-def test_the_command_prints_both_tables_and_the_changed_spans(root):
-    result = CliRunner().invoke(app, ["conventions", "--show"], terminal_width=200)
+def test_the_command_prints_both_tables_and_the_changed_spans(root, tmp_path):
+    result = CliRunner().invoke(app, ["conventions", "--show", "--cache-dir", str(tmp_path)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "Each decision both ways, everything else as in the gold" in result.stdout
     assert "The adopted guidelines, and each decision turned the other way in them" in result.stdout
