@@ -310,10 +310,10 @@ def _encode(path: str | os.PathLike, text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise _unencodable(path, e) from None
+        raise unencodable(path, e) from None
 
 
-def _unencodable(path: str | os.PathLike, error: UnicodeEncodeError) -> NerbenchError:
+def unencodable(path: str | os.PathLike, error: UnicodeEncodeError) -> NerbenchError:
     bad = error.object[error.start : error.end]
     return NerbenchError(f"{path}: cannot write: the text holds {bad!r}, a lone surrogate (not a Unicode character)")
 
@@ -501,7 +501,7 @@ class _SetFile:
         except OSError as e:
             raise cannot_write(self._path, e) from None
         except UnicodeEncodeError as e:
-            raise _unencodable(self._path, e) from None
+            raise unencodable(self._path, e) from None
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:

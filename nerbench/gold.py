@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NerbenchError
-from .fileio import FileSet, jsonl_lines, parse_json, read_input_text, reading, sha256_text
+from .fileio import FileSet, jsonl_lines, parse_json, read_input_text, reading, sha256_text, unencodable
 from .labels import LabelScheme
 from .seeds import Seeds
 from .spans import Span, parse_spans
@@ -118,5 +118,9 @@ def dumps_gold(documents: list[Document] | tuple[Document, ...]) -> str:
 
 def write_gold(path: str | os.PathLike, documents: list[Document] | tuple[Document, ...]) -> None:
     """Write documents as gold JSONL, atomically (a set of one file: never while its folder's set is replaced)."""
+    try:
+        content = dumps_gold(documents)
+    except UnicodeEncodeError as e:  # a lone surrogate: no UTF-8 file can hold it (nor can it be hashed)
+        raise unencodable(path, e) from None
     with FileSet() as files:
-        files.write_text(path, dumps_gold(documents))
+        files.write_text(path, content)
