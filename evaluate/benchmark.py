@@ -206,7 +206,7 @@ def parse_thresholds(specs: Sequence[str]) -> list[tuple[str, str, float]]:
                 f"--fail-under {spec!r}: expected SCHEME.METRIC=VALUE with SCHEME one of {', '.join(SCHEMES)} "
                 "and METRIC precision, recall or f1, e.g. strict.f1=0.65"
             )
-        if not value or value == "." or not _THRESHOLD_VALUE.fullmatch(value) or not 0 <= float(value) <= 1:
+        if not value or not _THRESHOLD_VALUE.fullmatch(value) or not 0 <= float(value) <= 1:
             raise NerbenchError(f"--fail-under {spec!r}: VALUE must be a decimal number from 0 to 1, e.g. 0.65")
         out.append((scheme, metric, float(value)))
     return out

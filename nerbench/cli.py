@@ -95,11 +95,11 @@ MAX_RESAMPLES = 100_000
 
 
 def check_resamples(value: int) -> int:
-    """A cap with its reason: the resample weights alone take 12 bytes per resample and unit."""
+    """A cap with its reason: the draws and weights of the resamples take 12 bytes per resample and unit."""
     if value > MAX_RESAMPLES:
         need = value * 100 * 12 / 2**30
         raise typer.BadParameter(
-            f"at most {MAX_RESAMPLES:,} resamples: the resampling weights alone take 12 bytes per resample and "
+            f"at most {MAX_RESAMPLES:,} resamples: the resampling draws alone take 12 bytes per resample and "
             f"unit ({need:,.0f} GiB for {value:,} resamples of 100 sentences)"
         )
     return value

@@ -612,8 +612,11 @@ def _write_journal(stage: Path, journal: dict[str, Any]) -> None:
 
 def _read_journal(path: Path) -> dict[str, Any]:
     data = parse_json(read_input_text(path, "journal of a set of files"), str(path))
-    names = data.get("write", []) + data.get("remove", []) if isinstance(data, dict) else None
-    if not isinstance(names, list) or not all(isinstance(n, str) and n and n == Path(n).name and n not in (".", "..") for n in names):
+    lists = [data.get("write"), data.get("remove")] if isinstance(data, dict) else [None]
+    names = [n for names in lists if isinstance(names, list) for n in names]
+    if not all(isinstance(names, list) for names in lists) or not all(
+        isinstance(n, str) and n and n == Path(n).name and n not in (".", "..") for n in names
+    ):
         raise NerbenchError(f"{path}: not a journal of nerbench (expected the file names of one set)")
     return data
 
