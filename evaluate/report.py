@@ -20,6 +20,11 @@ from .html import render_html
 from .sections import Figure, Heading, Items, Paragraph, TableBlock, outline, terminal_outline
 
 REPORT_NAMES = ("benchmark.json", "benchmark.md", "benchmark.html")
+
+
+def report_names(html: bool = True) -> list[str]:
+    """The files `write_reports` writes, in its order."""
+    return [name for name in REPORT_NAMES if html or name != "benchmark.html"] + [ERRORS_FILE, PREDICTIONS_FILE]
 _LINE = json.JSONEncoder(ensure_ascii=False)  # one line of JSON Lines: "\n" inside strings is escaped
 
 
@@ -96,7 +101,8 @@ def write_reports(evaluation: Evaluation, out_dir: str | Path, html: bool = True
     """Write benchmark.json, .md, .html, errors.jsonl and predictions.jsonl into `out_dir` as one set.
 
     The JSON Lines files are streamed, a line per error and per document; nothing replaces a
-    previous report until every file of the set is complete.
+    previous report until every file of the set is complete. Without `html`, an earlier
+    benchmark.html is removed with the same step.
     """
     if not isinstance(evaluation, Evaluation):
         raise TypeError("write_reports needs the Evaluation that run_evaluation returns: it streams every error and prediction")
@@ -110,6 +116,8 @@ def write_reports(evaluation: Evaluation, out_dir: str | Path, html: bool = True
         files.write_text(out_dir / "benchmark.md", render_markdown(report))
         if html:
             files.write_text(out_dir / "benchmark.html", render_html(report))
+        else:  # a page from an earlier run must not stand beside this run's reports
+            files.remove(out_dir / "benchmark.html")
         with files.open(out_dir / ERRORS_FILE) as f:
             errors = sum(sum(m["error_summary"]["categories"].values()) for m in report["models"])
             for error in progress(evaluation.errors(), total=errors, what=f"writing {ERRORS_FILE}", quiet=quiet, unit="errors"):
@@ -118,4 +126,4 @@ def write_reports(evaluation: Evaluation, out_dir: str | Path, html: bool = True
             for line in progress(evaluation.predictions(), total=evaluation.lines, what=f"writing {PREDICTIONS_FILE}", quiet=quiet):
                 f.write(_LINE.encode(line) + "\n")
         written = files.paths
-    return written
+    return [path for path in written if path.exists()]  # not a removed benchmark.html

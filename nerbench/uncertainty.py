@@ -12,6 +12,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .errors import NerbenchError
 from .scoring import CREDITS, SCHEMES, Counts, UnitCounts, metrics
 
 __all__ = ["UnitMatrix", "bootstrap", "metrics", "paired_test", "resample_weights", "unit_matrix"]
@@ -19,6 +20,7 @@ __all__ = ["UnitMatrix", "bootstrap", "metrics", "paired_test", "resample_weight
 UnitMatrix = UnitCounts  # what the resampling works on: the counts of every unit
 _CHUNK_ELEMENTS = 1 << 22  # resamples (or shuffles) x units held at once (16-32 MB)
 _DENSE_ELEMENTS = 1 << 24  # below this many units x columns the counts are multiplied as a dense array
+MAX_WEIGHT_BYTES = 4 * 2**30  # what a whole `resample_weights` array, or the totals the bootstrap keeps, may take
 
 
 def unit_matrix(per_unit: Mapping[Any, Counts] | UnitCounts, labels: Sequence[str]) -> UnitCounts:
@@ -33,7 +35,16 @@ def unit_matrix(per_unit: Mapping[Any, Counts] | UnitCounts, labels: Sequence[st
 
 def resample_weights(n_units: int, n_resamples: int, seed: int) -> np.ndarray:
     """How often each unit is drawn in each resample: shape (n_resamples, n_units), rows sum to n_units."""
+    _check_memory(n_resamples * n_units * 4, f"{n_resamples:,} resamples of {n_units:,} units", "weights")
     return np.concatenate(list(_weight_chunks(n_units, n_resamples, seed)) or [np.zeros((0, n_units), dtype=np.float32)])
+
+
+def _check_memory(need: int, what: str, of_what: str) -> None:
+    if need > MAX_WEIGHT_BYTES:
+        raise NerbenchError(
+            f"bootstrap: {what} would take {need / 2**30:,.1f} GiB of memory for the {of_what} alone "
+            f"(at most {MAX_WEIGHT_BYTES / 2**30:g} GiB); ask for fewer resamples (--bootstrap)"
+        )
 
 
 def _weight_chunks(n_units: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
@@ -50,6 +61,7 @@ def _weight_chunks(n_units: int, n_resamples: int, seed: int) -> Iterator[np.nda
 
 def _resampled_totals(matrix: UnitCounts, n_resamples: int, seed: int) -> np.ndarray:
     """Event totals per label of every resample: (n_resamples, labels x 10)."""
+    _check_memory(n_resamples * matrix.matrix.shape[1] * 8, f"{n_resamples:,} resamples of {len(matrix.labels)} labels", "totals")
     counts = matrix.matrix.astype(np.float32)
     if counts.shape[0] * counts.shape[1] <= _DENSE_ELEMENTS:
         counts = counts.toarray()

@@ -106,3 +106,16 @@ def test_bootstrap_is_the_same_in_chunks_and_with_sparse_counts(monkeypatch):
     monkeypatch.setattr(uncertainty, "_DENSE_ELEMENTS", 0)  # multiply the sparse matrix itself
     assert bootstrap(matrix, n_resamples=300, seed=2) == whole
     assert whole["strict"]["PERSON"]["f1"] is not None and whole["strict"]["ORG"]["f1"] != whole["strict"]["micro"]["f1"]
+
+
+def test_resample_weights_and_bootstrap_totals_refuse_to_take_more_than_4_gib():
+    from nerbench.errors import NerbenchError
+
+    # 300,000 x 10,000 x 4 bytes (float32 weights) = 11.2 GiB
+    with pytest.raises(NerbenchError, match=r"^bootstrap: 300,000 resamples of 10,000 units would take 11\.2 GiB of memory for the weights alone \(at most 4 GiB\); ask for fewer resamples \(--bootstrap\)$"):
+        resample_weights(10_000, 300_000, 0)
+    # the bootstrap draws in chunks, but keeps every resample's totals: 4,000,000 x 2 labels x 10 x 8 bytes = 0.6 GiB is fine,
+    # 30,000,000 of them (4.5 GiB) are not
+    matrix = unit_matrix({0: unit(1)}, LABELS)
+    with pytest.raises(NerbenchError, match=r"^bootstrap: 30,000,000 resamples of 2 labels would take 4\.5 GiB of memory for the totals alone"):
+        bootstrap(matrix, n_resamples=30_000_000, seed=0)
