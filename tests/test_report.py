@@ -254,3 +254,13 @@ def test_the_scale_script_runs_on_a_tiny_corpus(tmp_path):
     done = runner.invoke(app, ["evaluate", "--folder", str(tmp_path), "--bootstrap", "20"])
     assert done.exit_code == 0, done.output
     assert sorted(json.loads(done.output)["sizes"]) == REPORT_FILES
+
+
+def test_without_html_an_earlier_page_goes_with_the_same_step(root, tmp_path):
+    gold, source = synthetic(tmp_path, 5)
+    evaluation = run(root, gold, source)
+    out = tmp_path / "reports"
+    write_reports(evaluation, out)
+    written = write_reports(evaluation, out, html=False)
+    assert sorted(p.name for p in written) == sorted(set(REPORT_FILES) - {"benchmark.html"})
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(p.name for p in written)
