@@ -166,11 +166,13 @@ def run_evaluation(
 
     The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
     a function of the gold texts that returns a `System`) in their order; the first of all is
-    the baseline of the paired tests. `quiet=False` draws progress bars on
-    stderr when it is a terminal.
+    the baseline of the paired tests. `quiet=False` draws progress bars on stderr when it is a
+    terminal.
     """
     import spacy
 
+    if not models and not systems:
+        raise NerbenchError("nothing to score: give at least one model")
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
@@ -192,8 +194,6 @@ def run_evaluation(
         results.append(result)
         unit_counts.append(counts)
         scored.append(done)
-    if not results:
-        raise NerbenchError("nothing to score: give at least one model")
     comparisons = [
         {"baseline": results[0]["name"], "model": r["name"], **paired_test(c, unit_counts[0], "strict", uncertainty.test_resamples, uncertainty.seed)}
         for r, c in zip(results[1:], unit_counts[1:])
