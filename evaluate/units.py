@@ -80,6 +80,11 @@ class _Splitter:
         seen_end = False  # the sentencizer's state: a sentence-ending token was seen
         i = first
         while i < n:
+            if seen_end and line[i].isalnum():
+                # a chunk that begins with a letter or digit begins with a word (no punctuation
+                # prefix, and a token holding a letter is not punctuation): the sentence starts here
+                starts.append(i)
+                seen_end = False
             if seen_end:  # i is at the chunk after a sentence end: read on
                 j = self.chunk.match(line, i).end()
             else:  # nothing can happen before the next chunk holding a sentence-ending character
