@@ -13,7 +13,7 @@ pass; a ground-truth annotation is a reviewer's decision, never a pass.
   F1 is symmetric, so the order does not matter;
 - Cohen's kappa on tokens (`sklearn.metrics.cohen_kappa_score`), overall, per label and per
   document;
-- a label confusion matrix over the spans the scorer pairs (`nerbench.scoring.match`), with
+- a label confusion matrix over the spans the scorer pairs (`nerbench.scoring.match_corpus`), with
   `(none)` for a span the other annotator has nothing paired with;
 
 and over all annotators together, Krippendorff's alpha (nominal, the `krippendorff` package) on
@@ -54,7 +54,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .analysis import NONE, confusion_matrix
 from .gold import Document
-from .scoring import Counts, match, score_document
+from .scoring import Counts, match_corpus, score_document
 from .spans import Span
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
@@ -222,7 +222,6 @@ def agreement(docs: Sequence[AnnotatedDocument], labels: Iterable[str]) -> dict[
 def _pair(a: str, b: str, docs, by_doc, tags, labels) -> dict[str, Any]:
     shared = [doc.id for doc in docs if a in by_doc[doc.id] and b in by_doc[doc.id]]
     counts = Counts()
-    label_pairs: list[tuple[str, str]] = []
     tags_a: list[str] = []
     tags_b: list[str] = []
     per_document = {}
@@ -230,9 +229,6 @@ def _pair(a: str, b: str, docs, by_doc, tags, labels) -> dict[str, Any]:
         spans_a, spans_b = by_doc[d][a].spans, by_doc[d][b].spans
         doc_counts = score_document(spans_a, spans_b)
         counts += doc_counts
-        paired, only_a, only_b = match(spans_a, spans_b)
-        label_pairs += [(spans_a[i].label, spans_b[j].label) for i, j in paired]
-        label_pairs += [(spans_a[i].label, NONE) for i in only_a] + [(NONE, spans_b[j].label) for j in only_b]
         tags_a += tags[d][a]
         tags_b += tags[d][b]
         per_document[d] = {"f1": doc_counts.tally("strict").f1, "kappa": cohen_kappa(tags[d][a], tags[d][b])}
@@ -257,8 +253,15 @@ def _pair(a: str, b: str, docs, by_doc, tags, labels) -> dict[str, Any]:
         "kappa": cohen_kappa(tags_a, tags_b),
         "per_label": per_label,
         "per_document": per_document,
-        "confusion": confusion_matrix(label_pairs, labels),
+        "confusion": _confusion({d: by_doc[d][a].spans for d in shared}, {d: by_doc[d][b].spans for d in shared}, labels),
     }
+
+
+def _confusion(a: Mapping[str, Sequence[Span]], b: Mapping[str, Sequence[Span]], labels: Sequence[str]) -> dict[str, Any]:
+    """One annotator's labels (rows) against the other's (columns) over the spans the scorer pairs."""
+    if not a:
+        return {"labels": [NONE], "matrix": [[0]]}
+    return confusion_matrix(match_corpus(a, b), labels)
 
 
 def _overall(names: list[str], docs, by_doc, tags, labels) -> dict[str, Any]:

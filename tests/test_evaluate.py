@@ -266,6 +266,7 @@ def test_allow_provisional_scores_it_and_every_report_says_so_first(root, small_
     assert report["notices"][0] == {"kind": "provisional_gold", "text": text}
     assert report["gold"]["provisional"] == ["000_8faa29fe9a578bee"]
     markdown = (out / "benchmark.md").read_text(encoding="utf-8")
-    assert markdown.index("**Notice:** Scored against a provisional gold") < markdown.index("\n## ")
+    assert markdown.startswith("# NER benchmark\n\n## Notices\n\n- **Notice:** Scored against a provisional gold: ")
     html = (out / "benchmark.html").read_text(encoding="utf-8")
-    assert html.index("Scored against a provisional gold") < html.index("<h2")
+    notices = html.index('<ul class="notices">')
+    assert notices < html.index("Scored against a provisional gold") < html.index("</ul>", notices)
