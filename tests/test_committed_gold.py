@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from nerbench.agreement import AnnotatedDocument, Annotation, build_gold
+from nerbench.agreement import agreement, build_gold, passes_from_files
 from nerbench.formats.labelstudio import parse_export
 from nerbench.gold import load_gold
 
@@ -31,20 +31,29 @@ def test_every_span_is_its_slice_of_the_seed_file(gold, root, seeds):
 
 
 def test_gold_is_what_the_committed_export_adjudicates_to(gold, root, seeds, scheme):
-    # The committed export predates per-person keys: the admin entered both passes on the
-    # annotators' behalf (`updated_by` 1), which `pull` now refuses to count as their own. The
-    # adjudication itself is checked here, taking each annotation as its `completed_by`'s pass.
+    # The passes were entered with each annotator's own key: pull counts every annotation as its author's.
     export = json.loads((root / "gold" / "labelstudio-export.json").read_text(encoding="utf-8"))
     docs = parse_export(export, seeds, scheme)
-    passes = [AnnotatedDocument(d.doc_id, d.text, [Annotation(a.annotator, a.spans, a.ground_truth, a.id) for a in d.annotations]) for d in docs.values()]
-    rebuilt, decisions, unannotated = build_gold(passes, required=2)
-    assert unannotated == []
+    assert all(a.editor is None and not a.ground_truth for d in docs.values() for a in d.annotations)
+    rebuilt, decisions, unannotated = build_gold([d.passes() for d in docs.values()], required=2)
+    assert unannotated == [] and not any(d.provisional for d in rebuilt)
     assert [(d.id, d.spans) for d in rebuilt] == [(d.id, d.spans) for d in gold.documents]
 
 
-def test_agreement_report_before_adjudication_is_shipped(root):
-    report = json.loads((root / "gold" / "agreement-before-adjudication.json").read_text(encoding="utf-8"))
-    (pair,) = report["agreement"]
-    assert pair["documents"] == 5 and len(pair["per_label"]) > 0
-    assert (root / "gold" / "agreement-before-adjudication.md").exists()
-    assert (root / "gold" / "ADJUDICATION.md").exists()
+def test_committed_passes_are_the_exports_annotations(root, seeds, scheme):
+    export = json.loads((root / "gold" / "labelstudio-export.json").read_text(encoding="utf-8"))
+    in_export = sorted(sorted(a.spans) for d in parse_export(export, seeds, scheme).values() for a in d.annotations)
+    in_files = sorted(sorted(d.spans) for name in ("annotator-a", "annotator-b") for d in load_gold(root / "gold" / "passes" / f"{name}.jsonl", seeds, scheme).documents)
+    assert in_export == in_files
+
+
+def test_pull_report_agreement_equals_gold_agree_on_the_committed_passes(root, seeds, scheme):
+    pulled = json.loads((root / "gold" / "pull-report.json").read_text(encoding="utf-8"))["agreement"]
+    named = {name: load_gold(root / "gold" / "passes" / f"{name}.jsonl", seeds, scheme).documents for name in ("annotator-a", "annotator-b")}
+    offline = agreement(passes_from_files(named, seeds.ids), scheme.names)
+    (pair,) = pulled["pairs"]
+    (again,) = offline["pairs"]
+    for key in ("documents", "tokens", "f1", "agreed", "kappa"):
+        assert pair[key] == again[key], key
+    assert pulled["overall"] == offline["overall"]
+    assert (root / "gold" / "pull-report.md").exists() and (root / "gold" / "ADJUDICATION.md").exists()

@@ -282,7 +282,7 @@ def test_the_command_prints_both_tables_and_the_changed_spans(root, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Each decision both ways, everything else as in the gold" in result.stdout
     assert "The adopted guidelines, and each decision turned the other way in them" in result.stdout
-    assert "one at a time: D2 inside" in result.stdout
+    assert "one at a time: D2 outside" in result.stdout
 
 
 def test_the_command_refuses_a_missing_gold_with_one_line(tmp_path):
