@@ -17,7 +17,7 @@ from nerbench.scoring import SCHEMES, Counts, averages, score_units
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
 from nerbench.uncertainty import UnitMatrix, bootstrap, paired_test, resample_weights, unit_matrix
 
-from .predict import PredictionCache, Predictions, get_predictions, map_predictions
+from .predict import Inference, PredictionCache, Predictions, get_predictions, map_predictions
 from .units import units_of
 
 FORMAT = "nerbench.benchmark"
@@ -52,6 +52,7 @@ def evaluate(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
+    inference: Inference | None = None,
 ) -> dict[str, Any]:
     """Load and check the inputs, run every model over the gold texts, and return the report dict.
 
@@ -69,11 +70,11 @@ def evaluate(
     cache = PredictionCache(cache_dir) if cache_dir else None
     results, matrices = [], []
     for spec in models:
-        info, raw, source = get_predictions(spec, texts, cache)
+        info, raw, source = get_predictions(spec, texts, cache, inference)
         check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
         predictions = map_predictions(raw, info["name"], scheme, label_map)
         result, matrix = model_result(info, predictions, gold, scheme, label_map, units, sentences, uncertainty)
-        result["predictions_from"] = source
+        result["predictions_from"], result["prediction_source"] = source.kind, source.to_dict()
         results.append(result)
         matrices.append(matrix)
     comparisons = [

