@@ -18,9 +18,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import warnings
 from typing import Any, Iterator, Mapping
 
 from nerbench.errors import NerbenchError
+
+from .predict import first_line, load_model, pipe_spans
 
 SHARD_DOCS = 128  # at most this many documents per task...
 SHARD_CHARS = 1_000_000  # ...and about this many characters, so one task is never a huge message
@@ -42,24 +45,27 @@ class DaskSession:
         if scheduler == "local":
             try:
                 # one thread per worker process: spaCy inference is CPU-bound and holds the GIL; a failed task
-                # is reported here in one line, not also logged by the worker
-                self._cluster = LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
-                )
+                # is reported here in one line, not also logged by the worker. No dashboard; the scheduler's
+                # small HTTP server takes another port when 8787 is busy, which is nothing to warn about.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                    self._cluster = LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+                    )
                 return Client(self._cluster)
             except Exception as e:
                 self.close()
-                raise NerbenchError(f"--scheduler local: cannot start a Dask LocalCluster of {workers} workers ({_first_line(e)})") from None
+                raise NerbenchError(f"--scheduler local: cannot start a Dask LocalCluster of {workers} workers ({first_line(e)})") from None
         try:
             client = Client(scheduler)  # timeout: dask's distributed.comm.timeouts.connect (30 s unless configured)
         except (OSError, ValueError, TypeError) as e:
-            raise NerbenchError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({_first_line(e)})") from None
+            raise NerbenchError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler ({first_line(e)})") from None
         try:
             client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
         except (TimeoutError, OSError) as e:
             client.close()
             raise NerbenchError(
-                f"--scheduler {scheduler}: the scheduler has no workers (none joined within {WORKERS_TIMEOUT:.0f} s: {_first_line(e)})"
+                f"--scheduler {scheduler}: the scheduler has no workers (none joined within {WORKERS_TIMEOUT:.0f} s: {first_line(e)})"
             ) from None
         return client
 
@@ -116,11 +122,11 @@ class DaskSession:
         except NerbenchError:
             raise
         except KilledWorker as e:
-            raise NerbenchError(f"Dask scheduler {self.scheduler}: workers died while predicting ({_first_line(e)})") from None
+            raise NerbenchError(f"Dask scheduler {self.scheduler}: workers died while predicting ({first_line(e)})") from None
         except (OSError, TimeoutError, FutureCancelledError) as e:
-            raise NerbenchError(f"Dask scheduler {self.scheduler}: lost while predicting ({type(e).__name__}: {_first_line(e)})") from None
+            raise NerbenchError(f"Dask scheduler {self.scheduler}: lost while predicting ({type(e).__name__}: {first_line(e)})") from None
         except Exception as e:  # raised inside a worker; its traceback is in the worker's log
-            raise NerbenchError(f"Dask scheduler {self.scheduler}: predicting failed on a worker ({type(e).__name__}: {_first_line(e)})") from None
+            raise NerbenchError(f"Dask scheduler {self.scheduler}: predicting failed on a worker ({type(e).__name__}: {first_line(e)})") from None
 
 
 def make_shards(ids: list[str], texts: Mapping[str, str], threads: int) -> Iterator[list[str]]:
@@ -142,12 +148,11 @@ def make_shards(ids: list[str], texts: Mapping[str, str], threads: int) -> Itera
 
 _lock = threading.Lock()
 _loaded: tuple[str, str, Any, dict] | None = None  # (spec, fingerprint, nlp, model info) of this worker process
+loads = 0  # models this process has loaded: once per model and process (tests read it on the workers)
 
 
 def predict_shard(spec: str, key: str, texts: list[str], batch_size: int | None) -> tuple[dict, list[list[tuple[int, int, str]]]]:
     """Runs on a worker: the model info and each text's raw spans, with the model loaded once per process."""
-    from .predict import pipe_spans
-
     with _lock:  # one pipeline per process, used by one task at a time (workers may run several threads)
         try:
             nlp, info = _model(spec, key)
@@ -157,12 +162,11 @@ def predict_shard(spec: str, key: str, texts: list[str], batch_size: int | None)
 
 
 def _model(spec: str, key: str):
-    global _loaded
+    global _loaded, loads
     if _loaded is not None and _loaded[:2] == (spec, key):
         return _loaded[2], _loaded[3]
-    from .predict import load_model
-
     _loaded = None  # free the previous model before loading the next
+    loads += 1
     nlp, info = load_model(spec, key, on_worker=True)
     _loaded = (spec, key, nlp, info.to_dict())
     return nlp, _loaded[3]
@@ -176,7 +180,3 @@ def _address() -> str:
     except ValueError:  # not inside a worker (called directly, e.g. by a test)
         return "(no worker)"
 
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.split("\n")[0] if text else type(error).__name__

@@ -95,7 +95,7 @@ def locate_model(spec: str) -> ModelFiles:
         try:
             folder, package = spacy.util.get_package_path(spec), True
         except Exception as e:  # importing someone's package runs its code: any error is theirs, told in one line
-            raise NerbenchError(f"model {spec!r}: cannot import the installed package ({_first_line(e)})") from None
+            raise NerbenchError(f"model {spec!r}: cannot import the installed package ({first_line(e)})") from None
     elif os.path.lexists(spec):
         folder, package = Path(spec), False
     else:
@@ -192,7 +192,7 @@ def load_model(spec: str | ModelFiles, expected_fingerprint: str | None = None, 
         nlp = spacy.load(files.spec)
     except (OSError, ImportError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise NerbenchError(
-            f"model {files.spec!r}: cannot load it as an installed spaCy pipeline or a pipeline folder ({_first_line(e)})"
+            f"model {files.spec!r}: cannot load it as an installed spaCy pipeline or a pipeline folder ({first_line(e)})"
         ) from None
     if expected_fingerprint is not None and fingerprint(files) != expected_fingerprint:
         if on_worker:
@@ -589,6 +589,6 @@ def _json_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.split("\n")[0] if text else type(error).__name__

@@ -100,7 +100,8 @@ def evaluate_cmd(
             typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")
         elif m["predictions_from"] == "mixed":
             source = m["prediction_source"]
-            typer.echo(f"{m['name']} {m['version']}: {source['cached']} documents' predictions read from {cache_dir}, {source['predicted']} predicted")
+            total = source["cached"] + source["predicted"]
+            typer.echo(f"{m['name']} {m['version']}: predictions of {source['cached']} of {total} documents read from {cache_dir}, {source['predicted']} predicted")
     typer.echo("Wrote " + ", ".join(str(p) for p in paths))
     failures = check_thresholds(report, thresholds)
     for line in failures:
