@@ -86,9 +86,10 @@ class ModelStore:
             stored = self._model_value("fingerprint")
             if stored is None:
                 self._write_model({"fingerprint": fingerprint, "format_version": str(FORMAT_VERSION)})
-            elif stored != fingerprint:
+            elif stored != fingerprint.encode():
                 # a collision of 64 bits of the fingerprint, or a file copied or renamed by hand: not this model's
-                raise sqlite3.OperationalError(f"it holds the predictions of another model (fingerprint {str(stored)[:16]}...)")
+                shown = stored.decode("utf-8", "replace")[:16] if isinstance(stored, bytes) else "?"
+                raise sqlite3.OperationalError(f"it holds the predictions of another model (fingerprint {shown}...)")
         except BaseException:
             self._db.close()
             raise
@@ -96,8 +97,8 @@ class ModelStore:
     def close(self) -> None:
         self._db.close()
 
-    def model_info(self) -> str | None:
-        """The model info (JSON text) written with the predictions, or None; the caller validates it."""
+    def model_info(self) -> bytes | None:
+        """The model info (JSON, UTF-8) written with the predictions, or None; the caller validates it."""
         if not self.usable:
             return None
         try:
@@ -113,9 +114,9 @@ class ModelStore:
             except sqlite3.Error as e:
                 self._give_up("cannot write to it", e)
 
-    def get(self, keys: Iterable[str]) -> dict[str, object]:
-        """The stored value (normally JSON text; the caller validates it) of every key that has one."""
-        found: dict[str, object] = {}
+    def get(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored value (normally JSON in UTF-8; the caller validates it) of every key that has one."""
+        found: dict[str, bytes] = {}
         if not self.usable:
             return found
         unique = list(dict.fromkeys(keys))
@@ -123,7 +124,9 @@ class ModelStore:
             for i in range(0, len(unique), _QUERY_CHUNK):
                 chunk = unique[i : i + _QUERY_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                found.update(self._db.execute(f"SELECT text_sha256, spans FROM predictions WHERE text_sha256 IN ({marks})", chunk))
+                # as bytes: an entry that is not UTF-8 is one invalid entry for the caller, not an error for the whole query
+                query = f"SELECT text_sha256, CAST(spans AS BLOB) FROM predictions WHERE text_sha256 IN ({marks})"
+                found.update(self._db.execute(query, chunk))
         except sqlite3.Error as e:
             self._give_up("cannot read it", e)
             return {}
@@ -137,8 +140,8 @@ class ModelStore:
             except sqlite3.Error as e:
                 self._give_up("cannot write to it", e)
 
-    def _model_value(self, key: str) -> object:
-        row = self._db.execute("SELECT value FROM model WHERE key = ?", (key,)).fetchone()
+    def _model_value(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT CAST(value AS BLOB) FROM model WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _write_model(self, values: dict[str, str]) -> None:

@@ -474,7 +474,7 @@ def _read_cache(store: ModelStore, texts: Mapping[str, str], source: Provenance,
         return None, {}
     where = f"prediction cache {store.path}"
     try:
-        info = check_model_info(parse_json(raw_info, where) if isinstance(raw_info, str) else raw_info, where)
+        info = check_model_info(parse_json(raw_info, where) if isinstance(raw_info, bytes) else None, where)
     except NerbenchError as e:
         notice(f"{e}; predicting every document again")
         return None, {}
@@ -489,8 +489,8 @@ def _read_cache(store: ModelStore, texts: Mapping[str, str], source: Provenance,
         where = f"prediction cache {store.path}, document {doc_id}"
         try:
             value = stored[key]
-            if not isinstance(value, str):
-                raise NerbenchError(f"{where}: entry is not JSON text")
+            if not isinstance(value, bytes):
+                raise NerbenchError(f"{where}: entry is empty")
             hits[doc_id] = check_raw_spans(parse_json(value, where), texts[doc_id], labels, where)
         except NerbenchError as e:
             source.discarded += 1

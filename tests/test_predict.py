@@ -202,6 +202,8 @@ BAD_ENTRIES = {
     "huge integer": "[[1" + "0" * 5000 + ", 2, \"ORG\"]]",
     "not JSON": "[[0, 5, \"ORG\"",
     "lone surrogate": "[[0, 5, \"\\ud800\"]]",
+    "not UTF-8": b"[[0, 5, \"\xff\xfe\"]]",
+    "a number": 7,
 }
 
 
