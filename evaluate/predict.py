@@ -517,22 +517,24 @@ def _predict(
     out: dict[str, RawSpans] = {}
     pending: dict[str, str] = {}
     labels: frozenset[str] = frozenset(info["labels"]) if info else frozenset()
-    with closing(stream):
-        bar = progress(stream, total=len(missing), what=f"{files.label}: predicting", quiet=inference.quiet, stream=inference.progress_stream)
-        for got_info, doc_id, ents in bar:
-            if info is None:  # from the first Dask shard: every worker loaded the same fingerprint
-                info, labels = got_info, frozenset(got_info["labels"])
+    try:
+        with closing(stream):
+            bar = progress(stream, total=len(missing), what=f"{files.label}: predicting", quiet=inference.quiet, stream=inference.progress_stream)
+            for got_info, doc_id, ents in bar:
+                if info is None:  # from the first Dask shard: every worker loaded the same fingerprint
+                    info, labels = got_info, frozenset(got_info["labels"])
+                    if store is not None:
+                        store.set_model_info(info)
+                text = missing[doc_id]
+                out[doc_id] = check_raw_spans(list(ents), text, labels, f"model {info['name']}, document {doc_id}")
                 if store is not None:
-                    store.set_model_info(info)
-            text = missing[doc_id]
-            out[doc_id] = check_raw_spans(list(ents), text, labels, f"model {info['name']}, document {doc_id}")
-            if store is not None:
-                pending[sha256_text(text)] = json.dumps(out[doc_id], ensure_ascii=False, separators=(",", ":"))
-                if len(pending) >= CACHE_WRITE_EVERY:
-                    store.put(pending)
-                    pending = {}
-    if store is not None:
-        store.put(pending)
+                    pending[sha256_text(text)] = json.dumps(out[doc_id], ensure_ascii=False, separators=(",", ":"))
+                    if len(pending) >= CACHE_WRITE_EVERY:
+                        store.put(pending)
+                        pending = {}
+    finally:  # also on Ctrl-C: what was predicted and validated is kept
+        if store is not None:
+            store.put(pending)
     return info, out
 
 

@@ -77,6 +77,13 @@ def _recording(doc):
     return doc
 
 
+@Language.component("nerbench_test_stops_at_marker")
+def _stops_at_marker(doc):
+    if "STOP HERE" in doc.text:
+        raise RuntimeError("stopped")  # as Ctrl-C or a crash would, in the middle of a run
+    return doc
+
+
 def save_pipeline(folder: Path, *components: str, patterns: list[dict] | None = None, config: dict | None = None) -> Path:
     nlp = spacy.blank("en")
     nlp.meta["name"], nlp.meta["version"] = "cache_test", "0.0.1"
@@ -303,6 +310,19 @@ def test_mixed_sources_are_named_by_the_command(ruler, root, small_gold, tmp_pat
     result = cli_evaluate(root, small_gold, tmp_path, "--model", str(ruler))
     assert result.exit_code == 0, result.output
     assert f"en_cache_test 0.0.1: predictions of 1 of 2 documents read from {tmp_path / 'cache'}, 1 predicted\n" in result.stdout
+
+
+def test_a_run_stopped_midway_keeps_what_it_predicted(tmp_path):
+    ruler = save_pipeline(tmp_path / "ruler", "entity_ruler", "nerbench_test_stops_at_marker", patterns=[{"label": "ORG", "pattern": "Tencent"}])
+    texts = {f"doc{i}": f"Tencent {i}." for i in range(5)}
+    texts["doc3"] = "Tencent STOP HERE."
+    cache = PredictionCache(tmp_path / "cache")
+    with pytest.raises(RuntimeError, match="stopped"):
+        get_predictions(str(ruler), texts, cache)
+    del texts["doc3"]
+    again = get_predictions(str(ruler), texts, cache)
+    assert (again.source.cached, again.source.predicted) == (3, 1)  # doc0-doc2 were kept, doc4 was never reached
+    assert again.raw["doc1"] == [(0, 7, "ORG")]
 
 
 def test_one_store_per_model_holds_every_document(ruler, tmp_path):
