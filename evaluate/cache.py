@@ -27,6 +27,8 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from nerbench.fileio import reason
+
 FORMAT_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 60.0  # how long a run waits for another run's write to finish
 _QUERY_CHUNK = 500  # keys per SELECT ... IN (...), well under SQLite's limit on parameters
@@ -167,6 +169,6 @@ class ModelStore:
 
 
 def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
+    if isinstance(error, OSError):
+        return reason(error)
     return str(error).strip().split("\n")[0] or type(error).__name__

@@ -120,16 +120,23 @@ def report_model(tmp_path) -> dict:
 
 
 @pytest.mark.slow
-def test_cache_folder_under_a_file_runs_without_the_cache_and_says_so(root, small_gold, tmp_path, ruler):
+def test_cache_folder_under_a_file_is_refused_by_the_command_before_the_model_runs(root, small_gold, tmp_path, ruler):
     (tmp_path / "afile").write_text("x")
     cache = tmp_path / "afile" / "cache"
     result = run(root, small_gold, tmp_path, ruler, cache)
-    assert result.exit_code == 0, result.output
+    assert (result.exit_code, result.stderr) == (1, f"Error: {cache}: cannot write: {tmp_path / 'afile'} is a file, not a folder\n")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_cache_folder_under_a_file_the_library_goes_on_without_the_cache(tmp_path, ruler, seeds):
+    (tmp_path / "afile").write_text("x")
+    cache = tmp_path / "afile" / "cache"
+    heard: list[str] = []
+    result = get_predictions(str(ruler), seeds.texts(), PredictionCache(cache), Inference(notify=heard.append))
     line = f"prediction cache {store_path(cache, ruler)}: cannot use it (Not a directory); running without the cache"
-    assert result.stderr == line + "\n"
-    model = report_model(tmp_path)
-    assert model["predictions_from"] == "model" and model["prediction_source"]["notices"] == [line]
-    assert model["predicted_spans"] == 12 + 5  # "Tencent" in documents 000 and 004
+    assert heard == result.source.notices == [line]
+    assert result.source.kind == "model" and result.raw == get_predictions(str(ruler), seeds.texts(), None).raw
 
 
 @pytest.mark.slow
