@@ -59,8 +59,10 @@ def test_local_cluster_of_two_workers_gives_the_single_process_report(root, tmp_
     assert dask_run["prediction_source"]["ran_on"] == "Dask LocalCluster (2 workers)"
     assert single["prediction_source"]["ran_on"] == "1 process"
     assert dask_run["predicted_spans"] == single["predicted_spans"] > 0
-    for key in ("predictions", "schemes", "per_document", "confusion", "unmapped"):
+    for key in ("schemes", "per_document", "confusion", "unmapped", "error_summary", "conventions"):
         assert dask_run[key] == single[key], key
+    for name in ("predictions.jsonl", "errors.jsonl"):
+        assert (tmp_path / "two" / name).read_text(encoding="utf-8") == (tmp_path / "one" / name).read_text(encoding="utf-8"), name
     assert two.stderr == ""  # no worker log on the terminal
 
 
@@ -74,7 +76,9 @@ def test_joining_a_running_scheduler_sends_only_uncached_documents_and_leaves_it
     model = model_of(tmp_path, "out")
     source = model["prediction_source"]
     assert (source["from"], source["cached"], source["predicted"], source["ran_on"]) == ("mixed", 2, 3, f"Dask scheduler {address}")
-    assert model["predictions"] == model_of_single_process(root, tmp_path)["predictions"]
+    assert evaluate_cli(root, tmp_path, "single", "--model", BASELINE, "--no-cache").exit_code == 0
+    assert (tmp_path / "out" / "predictions.jsonl").read_text(encoding="utf-8") == (tmp_path / "single" / "predictions.jsonl").read_text(encoding="utf-8")
+    assert model["schemes"] == model_of(tmp_path, "single")["schemes"]
     with Client(address) as client:
         assert len(client.scheduler_info()["workers"]) == 2  # still running: not ours to stop
         # a second run on the same workers: the model stays loaded, once per worker process at most
@@ -82,11 +86,6 @@ def test_joining_a_running_scheduler_sends_only_uncached_documents_and_leaves_it
         assert again.raw == get_predictions(BASELINE, texts, cache).raw
         assert set(client.run(lambda: dist.loads).values()) <= {0, 1}
         assert sum(client.run(lambda: dist.loads).values()) >= 1
-
-
-def model_of_single_process(root, tmp_path) -> dict:
-    assert evaluate_cli(root, tmp_path, "single", "--model", BASELINE, "--no-cache").exit_code == 0
-    return model_of(tmp_path, "single")
 
 
 def test_a_worker_whose_model_files_differ_refuses_the_shard(cluster):

