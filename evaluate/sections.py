@@ -260,7 +260,8 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     source = {"cache": "read from the prediction cache", "model": "the model ran"}.get(model["predictions_from"], f"from {model['predictions_from']}")
     detail = model.get("prediction_source")  # a spaCy pipeline's: cache and model counts, where it ran
     if detail and detail["from"] == "mixed":
-        source = f"{detail['cached']} documents read from the prediction cache, {detail['predicted']} predicted by the model"
+        total = detail["cached"] + detail["predicted"]
+        source = f"{detail['cached']} of {total} documents read from the prediction cache, {detail['predicted']} predicted by the model"
     if detail and detail["ran_on"]:
         source += f" (inference: {detail['ran_on']})"
     lines = [

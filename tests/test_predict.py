@@ -318,6 +318,8 @@ def test_mixed_sources_are_named_by_the_command(ruler, root, small_gold, tmp_pat
     result = cli_evaluate(root, small_gold, tmp_path, "--model", str(ruler))
     assert result.exit_code == 0, result.output
     assert f"en_cache_test 0.0.1: predictions of 1 of 2 documents read from {tmp_path / 'cache'}, 1 predicted\n" in result.stdout
+    markdown = (tmp_path / "out" / "benchmark.md").read_text(encoding="utf-8")
+    assert "predictions: 1 of 2 documents read from the prediction cache, 1 predicted by the model (inference: 1 process)" in markdown
 
 
 def test_a_run_stopped_midway_keeps_what_it_predicted(tmp_path):
