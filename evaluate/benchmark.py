@@ -28,7 +28,7 @@ import numpy as np
 from nerbench import __version__
 from nerbench.analysis import boundary_notes, confusion_matrix, conventions, document_spans, error_counts, error_sample, iter_errors, summarize
 from nerbench.errors import NerbenchError
-from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, load_gold
+from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, describe_provisional, load_gold
 from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelScheme, check_model_labels, load_label_map, load_scheme
 from nerbench.scoring import SCHEMES, Counts, Matching, UnitCounts, averages, match_corpus, metrics
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
@@ -167,9 +167,13 @@ def run_evaluation(
     cache_dir: str | Path | None = DEFAULT_CACHE,
     systems: Sequence[SystemSource] = (),
     quiet: bool = True,
+    allow_provisional: bool = False,
     inference: Inference | None = None,
 ) -> Evaluation:
     """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
+
+    A provisional gold (unresolved conflicts, too few annotators: see gold/README.md) is refused
+    unless `allow_provisional`; the report then says so first, in its `notices`.
 
     The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
     a function of the gold texts that returns a `System`) in their order; the first of all is
@@ -183,10 +187,15 @@ def run_evaluation(
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
+    provisional = describe_provisional(gold)
+    if provisional and not allow_provisional:
+        raise NerbenchError(f"{gold_path}: {provisional}; resolve them and pull again, or score it anyway with --allow-provisional")
     label_map = load_label_map(label_map_path, scheme) if label_map_path else IDENTITY_MAP
     texts = {doc.id: doc.text for doc in gold.documents}
     cache = PredictionCache(cache_dir) if cache_dir else None
     notices: list[dict[str, str]] = []
+    if provisional:
+        notices.append(notice("provisional_gold", f"Scored against a {provisional}. These scores are not final."))
     missing = [i for i in seeds.ids if i not in texts]
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
@@ -220,6 +229,7 @@ def run_evaluation(
             "documents": len(gold.documents),
             "spans": gold.n_spans,
             "seeds_without_gold": missing,
+            "provisional": [d.id for d in gold.provisional],
         },
         "label_scheme": {
             "name": scheme.name,
