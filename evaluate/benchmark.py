@@ -35,7 +35,7 @@ from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
 from nerbench.spans import Span
 from nerbench.uncertainty import bootstrap, paired_test
 
-from .predict import PredictionCache, get_predictions, map_predictions
+from .predict import Inference, PredictionCache, get_predictions, map_predictions
 from .units import units_of
 
 FORMAT = "nerbench.benchmark"
@@ -91,6 +91,7 @@ class System:
     info: dict[str, Any]
     spans: Mapping[str, Sequence[tuple[int, int, str]]]
     source: str
+    provenance: dict[str, Any] | None = None  # a spaCy pipeline's: documents from the cache and the model (predict.Provenance)
 
 
 # Where systems come from: a function of the gold texts (document id -> text), called once,
@@ -98,9 +99,14 @@ class System:
 SystemSource = Callable[[Mapping[str, str]], System]
 
 
-def spacy_system(spec: str, cache: PredictionCache | None) -> SystemSource:
-    """A spaCy pipeline (package name or path) as a system: its cached predictions, or a run over the texts."""
-    return lambda texts: System(*get_predictions(spec, texts, cache))
+def spacy_system(spec: str, cache: PredictionCache | None, inference: Inference | None = None) -> SystemSource:
+    """A spaCy pipeline (package name or path) as a system: its cached predictions, and a run over the texts the cache lacks."""
+
+    def run(texts: Mapping[str, str]) -> System:
+        info, raw, source = get_predictions(spec, texts, cache, inference)
+        return System(info, raw, source.kind, source.to_dict())
+
+    return run
 
 
 @dataclass
@@ -162,6 +168,7 @@ def run_evaluation(
     systems: Sequence[SystemSource] = (),
     quiet: bool = True,
     allow_provisional: bool = False,
+    inference: Inference | None = None,
 ) -> Evaluation:
     """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
 
@@ -196,7 +203,7 @@ def run_evaluation(
     sentences = units_of(texts, "sentence", quiet)  # also the context shown with each error
     units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     results, unit_counts, scored = [], [], []
-    for source in chain((spacy_system(spec, cache) for spec in models), systems):
+    for source in chain((spacy_system(spec, cache, inference) for spec in models), systems):
         system = source(texts)
         result, counts, done = score_system(system, gold, scheme, label_map, units, sentences, uncertainty)
         notices += result.pop("notices")
@@ -281,6 +288,7 @@ def score_system(
     result = {
         **info,
         "predictions_from": system.source,
+        **({"prediction_source": system.provenance} if system.provenance is not None else {}),
         "label_map": {"path": label_map.path, "mapping": label_map.mapping} if label_map.mapping else None,
         "unmapped": dict(sorted(predictions.unmapped.items())),
         "predicted_spans": predicted,

@@ -258,6 +258,12 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     gold = report["gold"]
     loaded = f" (loaded as {model['spec']})" if model.get("spec") else ""
     source = {"cache": "read from the prediction cache", "model": "the model ran"}.get(model["predictions_from"], f"from {model['predictions_from']}")
+    detail = model.get("prediction_source")  # a spaCy pipeline's: cache and model counts, where it ran
+    if detail and detail["from"] == "mixed":
+        total = detail["cached"] + detail["predicted"]
+        source = f"{detail['cached']} of {total} documents read from the prediction cache, {detail['predicted']} predicted by the model"
+    if detail and detail["ran_on"]:
+        source += f" (inference: {detail['ran_on']})"
     lines = [
         f"Model: {model_title(model)}{loaded}, spaCy {report['spacy_version']}; predictions: {source}",
         f"Gold: {gold['path']}, {gold['documents']} documents, {gold['spans']} spans, SHA-256 {gold['sha256'][:16]}",

