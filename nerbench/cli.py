@@ -95,6 +95,81 @@ def evaluate_cmd(
         raise typer.Exit(1)
 
 
+@app.command("import")
+@fails_cleanly
+def import_cmd(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="conll, spacy (a .spacy DocBin), labelstudio (a JSON export) or jsonl (spaCy/Prodigy text + spans)."),
+    source: Path = typer.Argument(..., metavar="INPUT", help="The file to read.", dir_okay=False),
+    out: Path = typer.Option(..., "--out", help="The corpus folder to write: missing or empty.", file_okay=False),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="A label scheme to start from; the input's labels it lacks are added.", dir_okay=False),
+    with_predictions: bool = typer.Option(
+        False, "--with-predictions", help="conll: the last column is the predicted tag and the one before it the gold (conlleval's input)."
+    ),
+    text_field: str = typer.Option("text", "--text-field", help="labelstudio: the task data field that holds the text."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier import in --out (other files stay)."),
+) -> None:
+    """Turn a CoNLL, DocBin, Label Studio or JSONL file into a corpus folder that evaluate reads.
+
+    Writes DIR/seeds/ (texts and manifest), DIR/gold.jsonl, DIR/labels.json and, when the input
+    has predictions, DIR/predictions.jsonl, all or nothing. CoNLL text is rebuilt: tokens joined
+    by one space, sentences by a line break, one document per -DOCSTART-.
+
+    Example: nerbench import conll eng.testb --out corpora/conll2003 --labels gold/labels.json
+    """
+    from .formats.corpus import read_input, write_corpus
+
+    written = write_corpus(read_input(fmt, source, with_predictions=with_predictions, text_field=text_field), out, labels, overwrite)
+    added = f" (added: {', '.join(written['labels_added'])})" if written["labels_added"] and labels else ""
+    typer.echo(f"Wrote {out}: {written['documents']} gold documents of {written['seeds']} seeds, {written['spans']} gold spans")
+    typer.echo(f"Labels: {', '.join(written['labels'])}{added}")
+    for note in written["notes"]:
+        typer.echo(f"  {note}")
+    for name, n in written["predictions"].items():
+        typer.echo(f"Predictions: {out / name} ({n} spans)")
+    predictions = "".join(f" --predictions {out / name}" for name in written["predictions"])
+    typer.echo(f"Score it: nerbench evaluate --gold {out / 'gold.jsonl'} --seeds {out / 'seeds'} --labels {out / 'labels.json'}{predictions or ' --model MODEL'}")
+
+
+@app.command("export")
+@fails_cleanly
+def export_cmd(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="spacy (a .spacy DocBin), conll, labelstudio (tasks to import) or jsonl."),
+    out: Path = typer.Option(..., "--out", help="The file to write.", dir_okay=False),
+    gold: Path = GOLD,
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    tokenizer: str = typer.Option(
+        "spacy", "--tokenizer", help="spacy and conll: spacy (spaCy's English tokenizer, spacy.blank('en')) or whitespace (runs of non-space characters)."
+    ),
+    misaligned: str = typer.Option(
+        "refuse", "--misaligned", help="spacy and conll: a span not on token boundaries is refused, or expanded to whole tokens (counted)."
+    ),
+    tags: str = typer.Option("iob2", "--tags", help="conll: iob2, iob1 (CoNLL-2003's own) or bioes."),
+    as_: str = typer.Option("annotations", "--as", help="labelstudio: the gold as annotations or as predictions."),
+    model_version: str = typer.Option("", "--model-version", help="labelstudio --as predictions: their model_version (default: nerbench-gold-<gold hash>)."),
+) -> None:
+    """Write the gold as a spaCy DocBin, CoNLL columns, Label Studio tasks or JSON Lines.
+
+    DocBin and CoNLL need tokens: spaCy's blank English tokenizer by default. A span that is
+    not on token boundaries is refused, or expanded with --misaligned expand; the counts are printed.
+
+    Example: nerbench export spacy --out gold.spacy --misaligned expand
+    """
+    from .formats.corpus import ExportOptions, export_gold
+
+    if as_ not in ("annotations", "predictions"):
+        raise NerbenchError(f"--as {as_!r}: use annotations or predictions")
+    options = ExportOptions(tokenizer, misaligned, tags, as_ == "predictions", model_version)
+    written = export_gold(fmt, gold, seeds, labels, out, options)
+    line = f"Wrote {out}: {written['documents']} documents, {written['spans']} spans"
+    if "alignment" in written:
+        a = written["alignment"]
+        line += f"; {a['on_tokens']} on token boundaries, {a['expanded']} expanded to whole tokens ({written['tokenizer']} tokenizer)"
+    if "as" in written:
+        line += f", as {written['as']}"
+    typer.echo(line)
+
+
 @seeds_app.command("check")
 @fails_cleanly
 def seeds_check(seeds: Path = SEEDS) -> None:

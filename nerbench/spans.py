@@ -38,12 +38,14 @@ def parse_spans(
     *,
     require_text: bool = True,
     require_sorted: bool = True,
+    edge_whitespace: bool = False,
 ) -> list[Span]:
     """Check raw span dicts against `text` and return them as sorted `Span`s.
 
     Raises NerbenchError naming `where` (file, line, document or task) and the span for: a
     non-integer or out-of-range offset, a `text` that differs from the slice, whitespace at either
-    edge, a label outside `scheme`, spans out of order, and overlapping spans.
+    edge (unless `edge_whitespace`: a model's prediction may have it), a label outside `scheme`,
+    spans out of order, and overlapping spans.
     """
     spans: list[Span] = []
     for i, raw in enumerate(raw_spans):
@@ -60,7 +62,7 @@ def parse_spans(
         if "text" in raw or require_text:
             if raw.get("text") != surface:
                 raise NerbenchError(f"{where}: {name}: span text {raw.get('text')!r} differs from the text's slice")
-        if surface[0].isspace() or surface[-1].isspace():
+        if not edge_whitespace and (surface[0].isspace() or surface[-1].isspace()):
             raise NerbenchError(f"{where}: {name}: span starts or ends with whitespace")
         if not isinstance(label, str) or (scheme is not None and label not in scheme):
             known = f" of {scheme.path or scheme.name}" if scheme is not None else ""
