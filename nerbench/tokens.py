@@ -103,6 +103,12 @@ def token_metrics(
     }
     if not codes:
         return result
+    if not n:  # scikit-learn refuses empty input; nothing is defined
+        none = {"precision": None, "recall": None, "f1": None}
+        zero = {"tp": 0, "fp": 0, "fn": 0, "support": 0, "predicted": 0}
+        result["per_label"] = {label: {**none, **zero} for label in labels}
+        result.update(micro={**none, **zero}, macro=dict(none), weighted=dict(none))
+        return result
     p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=codes, average=None, zero_division=np.nan)
     confusion = multilabel_confusion_matrix(y_true, y_pred, labels=codes)  # per label [[tn, fp], [fn, tp]]
     for i, label in enumerate(labels):
