@@ -165,6 +165,12 @@ def _read_labelstudio(path: Path, stem: str, text_field: str) -> Imported:
             skipped[kind] = skipped.get(kind, 0) + n
     if skipped:
         notes.append("results that are not text spans, not read: " + ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items())))
+    by_id = sum(t.prediction_ids for t in tasks)
+    if by_id:
+        notes.append(
+            f"{by_id} predictions listed by id only, without their results: not read "
+            "(Label Studio's quick JSON export does that; export a snapshot with predictions included)"
+        )
     versions = sorted({v for t in tasks for v in t.predictions})
     imported = Imported(str(path), "labelstudio", docs, unannotated, notes=notes)
     for version in versions:
@@ -271,6 +277,8 @@ def write_corpus(imported: Imported, out: Path, scheme_path: Path | None = None,
     check_ids(ids, imported.source)
     scheme = load_scheme(scheme_path) if scheme_path else None
     scheme_json, added = scheme_with(imported.labels, scheme, imported.source)
+    if not scheme_json["labels"]:
+        raise NerbenchError(f"{imported.source}: no span, hence no label: give the label scheme with --labels FILE")
     _check_destination(out, ids, overwrite)
     with tempfile.TemporaryDirectory(prefix=".nerbench-import-", dir=_existing_parent(out)) as scratch:
         stage = Path(scratch)

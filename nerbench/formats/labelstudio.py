@@ -141,6 +141,7 @@ class ExportedTask:
     gold: list[Span] | None  # None: no submitted annotation
     predictions: dict[str, list[Span]] = field(default_factory=dict)  # model_version -> spans
     skipped_results: dict[str, int] = field(default_factory=dict)  # result type -> results that are not text spans
+    prediction_ids: int = 0  # predictions the export lists by id only (Label Studio's quick export does)
 
 
 def read_tasks(export: Any, where: str, text_field: str = "text") -> list[ExportedTask]:
@@ -150,7 +151,7 @@ def read_tasks(export: Any, where: str, text_field: str = "text") -> list[Export
     there are several; several without a ground truth are refused (settle them first, e.g. with
     `nerbench pull`). Skipped and cancelled annotations do not count. Results that are not text
     spans (choices, relations, text areas) are counted, not read. Predictions are kept per
-    `model_version`.
+    `model_version`; those the export lists by id only, without their results, are counted.
     """
     if not isinstance(export, list):
         raise NerbenchError(f"{where}: not a Label Studio JSON export: expected a list of tasks, got {type(export).__name__}")
@@ -179,14 +180,18 @@ def read_tasks(export: Any, where: str, text_field: str = "text") -> list[Export
             ann = submitted[0]
             gold = _any_spans(ann.get("result") or [], text, f"{task_where}, annotation {ann.get('id')}", skipped)
         predictions: dict[str, list[Span]] = {}
+        ids_only = 0
         for pred in task.get("predictions") or []:
-            if not isinstance(pred, dict):
+            if isinstance(pred, int) and not isinstance(pred, bool):
+                ids_only += 1
                 continue
+            if not isinstance(pred, dict):
+                raise NerbenchError(f"{task_where}: a prediction is neither an object nor an id: {pred!r}")
             version = str(pred.get("model_version") or "unnamed model")
             if version in predictions:
                 raise NerbenchError(f"{task_where}: two predictions of model version {version!r}")
             predictions[version] = _any_spans(pred.get("result") or [], text, f"{task_where}, prediction of {version}", skipped)
-        tasks.append(ExportedTask(task_id, doc_id, text, gold, predictions, skipped))
+        tasks.append(ExportedTask(task_id, doc_id, text, gold, predictions, skipped, ids_only))
     return tasks
 
 
