@@ -71,8 +71,9 @@ def token_offsets(texts: Mapping[str, str], tokenizer: str = "spacy") -> dict[st
         return {doc_id: [m.span() for m in re.finditer(r"\S+", text)] for doc_id, text in texts.items()}
     nlp = _blank_english()
     out = {}
-    for doc_id, text in texts.items():
-        out[doc_id] = [(t.idx, t.idx + len(t)) for t in nlp.make_doc(text) if not t.is_space]
+    for doc_id, doc in zip(texts, nlp.tokenizer.pipe(texts.values())):
+        idx, length, space = doc.to_array(["IDX", "LENGTH", "IS_SPACE"]).T.tolist() if len(doc) else ([], [], [])
+        out[doc_id] = [(i, i + n) for i, n, s in zip(idx, length, space) if not s]
     return out
 
 
