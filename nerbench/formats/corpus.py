@@ -292,12 +292,15 @@ def write_corpus(imported: Imported, out: Path, scheme_path: Path | None = None,
         for name, (model, spans) in imported.predictions.items():
             order = [d for d in imported.documents if d.id in spans]
             atomic_write_text(stage / name, dumps_predictions(((d.id, d.text, spans[d.id]) for d in order), model))
-        # Read back with the readers `evaluate` uses: what is written is what evaluate will accept.
-        staged_scheme = load_scheme(stage / "labels.json")
-        gold = load_gold(stage / "gold.jsonl", load_seeds(stage / "seeds"), staged_scheme)
-        gold_texts = {d.id: d.text for d in gold.documents}
-        for name in imported.predictions:
-            load_predictions(stage / name, gold_texts, staged_scheme, IDENTITY_MAP, missing="empty")
+        try:  # read back with the readers `evaluate` uses: what is written is what evaluate will accept
+            staged_scheme = load_scheme(stage / "labels.json")
+            gold = load_gold(stage / "gold.jsonl", load_seeds(stage / "seeds"), staged_scheme)
+            gold_texts = {d.id: d.text for d in gold.documents}
+            for name in imported.predictions:
+                load_predictions(stage / name, gold_texts, staged_scheme, IDENTITY_MAP, missing="empty")
+        except NerbenchError as e:
+            shown = str(e).replace(str(stage), str(out))
+            raise NerbenchError(f"{imported.source}: not imported, the corpus would be refused: {shown}") from None
         staged = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
         with FileSet() as files:
             for rel in staged:
