@@ -52,12 +52,23 @@ def evaluate(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
+    prediction_files: Sequence[str | Path] = (),
+    missing: str = "refuse",
+    tokenizer: str | None = "spacy",
 ) -> dict[str, Any]:
     """Load and check the inputs, run every model over the gold texts, and return the report dict.
 
+    The spaCy pipelines in `models` come first, then the `prediction_files` (see
+    nerbench.formats.predictions; `missing="empty"` counts a gold document without a line as
+    predicting nothing); the first system is the baseline of the paired tests. `tokenizer`
+    ("spacy", "whitespace", or None for none) gives the tokens of the token-level metrics.
     The dict is the public format documented in evaluate/benchmark.schema.json.
     """
     import spacy
+
+    from nerbench.formats.predictions import load_predictions
+    from nerbench.formats.spacy import TOKENIZERS, token_offsets
+    from nerbench.tokens import token_metrics
 
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
@@ -67,13 +78,31 @@ def evaluate(
     sentences = units_of(texts, "sentence")  # also the context shown with each error
     units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     cache = PredictionCache(cache_dir) if cache_dir else None
+    tokens = token_offsets(texts, tokenizer) if tokenizer else None
+    files = [load_predictions(path, texts, scheme, label_map, missing) for path in prediction_files]  # all checked before any model runs
+    notices = [
+        f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: {', '.join(f.missing[:10])}"
+        + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
+        for f in files
+        if f.missing
+    ]
+    systems = [(lambda spec=spec: get_predictions(spec, texts, cache)) for spec in models]
+    systems += [(lambda f=f: (f.info(), f.raw, "file")) for f in files]
     results, matrices = [], []
-    for spec in models:
-        info, raw, source = get_predictions(spec, texts, cache)
+    for system in systems:
+        info, raw, source = system()
         check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
         predictions = map_predictions(raw, info["name"], scheme, label_map)
         result, matrix = model_result(info, predictions, gold, scheme, label_map, units, sentences, uncertainty)
         result["predictions_from"] = source
+        taken = {(r["name"], r["version"]) for r in results}
+        if source == "file" and (result["name"], result["version"]) in taken:  # the report tells systems apart by name
+            result["name"] = f"{result['name']} ({Path(info['spec']).name})"
+            if (result["name"], result["version"]) in taken:
+                result["name"] = f"{info['name']} ({info['spec']})"
+        if tokens is not None:
+            docs = [(tokens[d.id], d.spans, predictions.spans.get(d.id, [])) for d in gold.documents]
+            result["tokens"] = token_metrics(docs, scheme.names, tokenizer, TOKENIZERS[tokenizer])
         results.append(result)
         matrices.append(matrix)
     comparisons = [
@@ -83,6 +112,7 @@ def evaluate(
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "notices": notices,
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "nerbench_version": __version__,
         "spacy_version": spacy.__version__,

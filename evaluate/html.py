@@ -10,7 +10,10 @@ from html import escape
 from typing import Any
 
 
+from nerbench.tables import to_html
+
 from .report import Table, comparison_tables, confusion_table, error_tables, fmt, overall_table, per_label_table, provenance
+from .token_report import token_table
 
 CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; padding: 0 1em; }
@@ -26,6 +29,7 @@ mark.ent .tag { font-size: .65em; font-weight: 600; margin-left: .25em; vertical
 mark.err { outline: 2px solid #d7301f; outline-offset: 1px; }
 mark.err-missed, mark.err-spurious { outline-style: dashed; }
 .legend span { margin-right: 1.2em; } .note { color: #555; font-size: .92em; }
+.notice { border-left: 4px solid #d7301f; padding: .3em .8em; background: #fff4f2; }
 figure { margin: 1em 0 2em; } figcaption { color: #555; font-size: .9em; }
 """
 
@@ -42,6 +46,7 @@ def render_html(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
     colors = report["label_scheme"].get("colors", {})
     body = ["<h1>NER benchmark</h1>"]
+    body += [f'<p class="notice"><b>Note:</b> {escape(n)}</p>' for n in report.get("notices", [])]
     for table in comparison_tables(report):
         body += [f"<h2>{escape(table.title)}</h2>", _table(table)]
     b = report.get("bootstrap")
@@ -50,6 +55,9 @@ def render_html(report: dict[str, Any]) -> str:
         body.append("<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in provenance(report, model)) + "</ul>")
         body += [f"<h3>{escape(t.title)}</h3>" + _table(t) + (f'<p class="note">{escape(t.note)}</p>' if t.note else "") for t in (overall_table(model), per_label_table(model, labels))]
         body.append(_f1_chart(model, labels, colors))
+        tokens = token_table(model)
+        if tokens is not None:
+            body.append(to_html(tokens))
         if "error_summary" in model:
             body += [f"<h3>{escape(t.title)}</h3>" + _table(t) for t in error_tables(model)]
             body.append(_confusion_svg(model))

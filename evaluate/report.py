@@ -142,8 +142,12 @@ def comparison_tables(report: dict[str, Any]) -> list[Table]:
 
 def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     gold = report["gold"]
+    if model.get("predictions_from") == "file":
+        system = f"System: `{model['name']}` {model['version']}".rstrip() + f", predictions read from `{model['spec']}` (SHA-256 `{model['file']['sha256'][:16]}`)"
+    else:
+        system = f"Model: `{model['name']}` {model['version']} (loaded as `{model['spec']}`), spaCy {report['spacy_version']}"
     lines = [
-        f"Model: `{model['name']}` {model['version']} (loaded as `{model['spec']}`), spaCy {report['spacy_version']}",
+        system,
         f"Gold: `{gold['path']}`, {gold['documents']} documents, {gold['spans']} spans, SHA-256 `{gold['sha256'][:16]}`",
         f"Date: {report['date']}, nerbench {report['nerbench_version']}",
     ]
@@ -156,8 +160,13 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    from nerbench.tables import md_escape, to_markdown
+
+    from .token_report import token_table
+
     labels = report["label_scheme"]["labels"]
     out = ["# NER benchmark", ""]
+    out += [f"**Note:** {md_escape(n)}\n" for n in report.get("notices", [])]
     for table in comparison_tables(report):
         out += [f"## {table.title}", "", _markdown_table(table), ""]
     for model in report["models"]:
@@ -170,6 +179,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             out += [f"### {table.title}", "", _markdown_table(table), ""]
             if table.note:
                 out += [table.note, ""]
+        tokens = token_table(model)
+        if tokens is not None:
+            out += [to_markdown(tokens), ""]
     b = report.get("bootstrap")
     if b and b["resamples"]:
         out += [f"**Intervals.** {b['note']}", ""]
@@ -190,14 +202,21 @@ def _markdown_table(table: Table) -> str:
 
 
 def render_terminal(report: dict[str, Any]) -> str:
+    from nerbench.tables import to_text
+
+    from .token_report import token_table
+
     labels = report["label_scheme"]["labels"]
-    out: list[str] = []
+    out: list[str] = [f"Note: {n}" for n in report.get("notices", [])]
     for model in report["models"]:
         out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in provenance(report, model)), ""]
         for table in [overall_table(model), per_label_table(model, labels)]:
             out += [table.title, _text_table(table), ""]
             if table.note:
                 out += [table.note, ""]
+        tokens = token_table(model)
+        if tokens is not None:
+            out += [to_text(tokens), ""]
         if "error_summary" in model:
             cats = model["error_summary"]["categories"]
             out += ["Errors: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in cats.items()) + " (details in the HTML and Markdown reports)", ""]

