@@ -283,3 +283,85 @@ def test_spacy_train_accepts_the_exported_docbin(tmp_path):
     meta = json.loads((tmp_path / "model" / "model-last" / "meta.json").read_text(encoding="utf-8"))
     used = {span["label"] for line in (ROOT / "gold" / "gold.jsonl").read_text(encoding="utf-8").split("\n") if line for span in json.loads(line)["spans"]}
     assert set(meta["labels"]["ner"]) == used  # it learned the gold's labels from the file
+
+
+WORD = st.text(alphabet=st.sampled_from("abcé’"), min_size=1, max_size=5)
+GAP = st.sampled_from([" ", " ", " ", "\n", "  ", "\u00a0", " \n", "\t"])
+
+
+@st.composite
+def tokenised_documents(draw):
+    """Texts of words and whitespace, with spans over whole words: what a DocBin can hold."""
+    docs = []
+    for i in range(draw(st.integers(1, 3))):
+        words = draw(st.lists(WORD, min_size=1, max_size=10))
+        gaps = draw(st.lists(GAP, min_size=len(words) - 1, max_size=len(words) - 1))
+        starts, text = [], ""
+        for k, word in enumerate(words):
+            starts.append(len(text))
+            text += word + (gaps[k] if k < len(gaps) else "")
+        spans, k = [], 0
+        while k < len(words):
+            n = draw(st.integers(0, 3))
+            if n and k + n <= len(words):
+                spans.append(Span(starts[k], starts[k + n - 1] + len(words[k + n - 1]), draw(st.sampled_from(["PER", "ORG"]))))
+                k += n
+            k += 1
+        docs.append((f"doc-{i}", text, spans))
+    return docs
+
+
+@settings(max_examples=40, deadline=None)
+@given(docs=tokenised_documents())
+def test_docbin_written_then_read_is_lossless(docs):
+    from nerbench.formats.spacy import Alignment, docbin_bytes, read_docbin
+
+    stats = Alignment()
+    data = docbin_bytes(docs, "whitespace", "refuse", stats)
+    assert read_docbin(data, "test") == [(i, t, s) for i, t, s in docs]
+    assert stats.expanded == 0 and stats.on_tokens == sum(len(s) for _, _, s in docs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(docs=documents())
+def test_label_studio_tasks_written_then_read_are_lossless(docs):
+    from nerbench.formats.labelstudio import read_tasks, tasks_json
+
+    documents_ = [(i, t, s) for i, t, s, _ in docs]
+    for as_predictions in (False, True):
+        tasks = json.loads(json.dumps(tasks_json(documents_, as_predictions, "v1")))
+        for n, task in enumerate(tasks):
+            task["id"] = n + 1  # Label Studio gives each imported task an id
+        read = read_tasks(tasks, "tasks")
+        assert [t.doc_id for t in read] == [i for i, _, _ in documents_] and [t.text for t in read] == [t for _, t, _ in documents_]
+        if as_predictions:
+            assert [t.predictions for t in read] == [{"v1": s} for _, _, s in documents_] and all(t.gold is None for t in read)
+        else:
+            assert [t.gold for t in read] == [s for _, _, s in documents_]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export", "conll", "--out", "x.conll", "--tags", "iob3"], "--tags 'iob3': use iob2, iob1, bioes"),
+        (["export", "spacy", "--out", "x.spacy", "--tokenizer", "bert"], "tokenizer 'bert': use spacy or whitespace"),
+        (["export", "spacy", "--out", "x.spacy", "--misaligned", "drop"], "--misaligned 'drop': use refuse or expand"),
+        (["export", "labelstudio", "--out", "x.json", "--as", "drafts"], "--as 'drafts': use annotations or predictions"),
+        (["import", "jsonl", "gold/gold.jsonl", "--out", "c", "--with-predictions"], "--with-predictions reads conlleval's `word ... gold predicted` columns: for the conll format only"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path, args, message):
+    args = [str(tmp_path / a) if a in ("x.conll", "x.spacy", "x.json", "c") else a for a in args]
+    result = run_nerbench(*args)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"Error: {message}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_formats_import_neither_spacy_nor_scikit_learn_when_loaded():
+    code = (
+        "import sys, nerbench.formats.corpus, nerbench.formats.conll, nerbench.formats.spacy, nerbench.formats.jsonl, "
+        "nerbench.formats.predictions, nerbench.formats.labelstudio, nerbench.tokens; "
+        "print(sorted(m for m in ('spacy', 'sklearn', 'label_studio_sdk') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout == "[]\n"
