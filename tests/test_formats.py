@@ -365,3 +365,15 @@ def test_the_formats_import_neither_spacy_nor_scikit_learn_when_loaded():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout == "[]\n"
+
+
+def test_an_output_under_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x\n", encoding="utf-8")
+    source = tmp_path / "eng.sample"
+    source.write_text(CONLL_2003, encoding="utf-8")
+    for args in (["import", "conll", str(source), "--out", str(blocker / "corpus")], ["export", "jsonl", "--out", str(blocker / "gold.jsonl")]):
+        result = run_nerbench(*args)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.startswith(f"Error: --out {blocker}/") and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eng.sample", "file"]  # no scratch folder left behind

@@ -151,12 +151,15 @@ def _read_labelstudio(path: Path, stem: str, text_field: str) -> Imported:
         raise NerbenchError(f"{path}: no tasks")
     ids = [t.doc_id if t.doc_id and SAFE_ID.fullmatch(t.doc_id) else f"task-{t.task_id}" for t in tasks]
     check_ids(ids, str(path))
+    renamed = [t.doc_id for t in tasks if t.doc_id and not SAFE_ID.fullmatch(t.doc_id)]
     docs = [Document(i, t.text, tuple(t.gold), {"labelstudio_task": t.task_id}) for i, t in zip(ids, tasks) if t.gold is not None]
     unannotated = [(i, t.text) for i, t in zip(ids, tasks) if t.gold is None]
     if not docs:
         raise NerbenchError(f"{path}: no task has a submitted annotation: there is no gold to import")
     gold_ids = {d.id for d in docs}
     notes = [f"{len(tasks)} tasks: {len(docs)} with a submitted annotation (the gold)"]
+    if renamed:
+        notes.append(f"{len(renamed)} tasks whose doc_id cannot be a file name are named task-<task id> ({', '.join(map(repr, renamed[:3]))}{'…' if len(renamed) > 3 else ''})")
     if unannotated:
         notes.append(f"{len(unannotated)} tasks without a submitted annotation: seeds only, not in the gold ({', '.join(i for i, _ in unannotated[:5])}{'…' if len(unannotated) > 5 else ''})")
     skipped: dict[str, int] = {}
@@ -280,6 +283,26 @@ def write_corpus(imported: Imported, out: Path, scheme_path: Path | None = None,
     if not scheme_json["labels"]:
         raise NerbenchError(f"{imported.source}: no span, hence no label: give the label scheme with --labels FILE")
     _check_destination(out, ids, overwrite)
+    try:
+        staged, texts = _stage_and_write(imported, out, scheme_json)
+    except OSError as e:  # the scratch folder, or a file of the set, could not be written
+        raise NerbenchError(f"--out {out}: cannot write the corpus there: {e.strerror or e}") from None
+    n_spans = sum(len(d.spans) for d in imported.documents)
+    return {
+        "out": str(out),
+        "documents": len(imported.documents),
+        "seeds": len(texts),
+        "spans": n_spans,
+        "labels": [l["name"] for l in scheme_json["labels"]],
+        "labels_added": added,
+        "predictions": {name: sum(len(s) for s in spans.values()) for name, (_, spans) in imported.predictions.items()},
+        "files": [str(out / rel) for rel in staged],
+        "notes": imported.notes,
+    }
+
+
+def _stage_and_write(imported: Imported, out: Path, scheme_json: dict[str, Any]) -> tuple[list[Path], dict[str, str]]:
+    """Build the corpus in a scratch folder beside `out`, check it, then write it into `out` as one set."""
     with tempfile.TemporaryDirectory(prefix=".nerbench-import-", dir=_existing_parent(out)) as scratch:
         stage = Path(scratch)
         texts = {d.id: d.text for d in imported.documents} | dict(imported.unannotated)
@@ -305,18 +328,7 @@ def write_corpus(imported: Imported, out: Path, scheme_path: Path | None = None,
         with FileSet() as files:
             for rel in staged:
                 files.write_text(out / rel, read_text_exact(stage / rel))
-    n_spans = sum(len(d.spans) for d in imported.documents)
-    return {
-        "out": str(out),
-        "documents": len(imported.documents),
-        "seeds": len(texts),
-        "spans": n_spans,
-        "labels": [l["name"] for l in scheme_json["labels"]],
-        "labels_added": added,
-        "predictions": {name: sum(len(s) for s in spans.values()) for name, (_, spans) in imported.predictions.items()},
-        "files": [str(out / rel) for rel in staged],
-        "notes": imported.notes,
-    }
+    return staged, texts
 
 
 def _existing_parent(out: Path) -> Path:
@@ -376,24 +388,31 @@ def export_gold(fmt: str, gold_path: Path, seeds_dir: Path, labels_path: Path, o
     docs = gold.documents
     summary: dict[str, Any] = {"out": str(out), "format": fmt, "documents": len(docs), "spans": gold.n_spans}
     if fmt == "jsonl":
-        atomic_write_text(out, jsonl_format.dumps_text_spans((d.id, d.text, d.spans, d.meta) for d in docs))
+        _write(out, jsonl_format.dumps_text_spans((d.id, d.text, d.spans, d.meta) for d in docs))
     elif fmt == "labelstudio":
         version = options.model_version or f"nerbench-gold-{gold.sha256[:12]}"
         tasks = ls_format.tasks_json([(d.id, d.text, d.spans) for d in docs], options.as_predictions, version)
-        atomic_write_text(out, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
+        _write(out, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
         summary["as"] = f"predictions of model version {version}" if options.as_predictions else "annotations"
     else:
         stats = Alignment()
         if fmt == "spacy":
             from .spacy import docbin_bytes
 
-            atomic_write_bytes(out, docbin_bytes(((d.id, d.text, d.spans) for d in docs), options.tokenizer, options.misaligned, stats, str(gold_path)))
+            _write(out, docbin_bytes(((d.id, d.text, d.spans) for d in docs), options.tokenizer, options.misaligned, stats, str(gold_path)))
         else:
-            atomic_write_text(out, conll_text(docs, options, stats, str(gold_path)))
+            _write(out, conll_text(docs, options, stats, str(gold_path)))
             summary["tags"] = options.tags
         summary["tokenizer"] = options.tokenizer
         summary["alignment"] = stats.__dict__
     return summary
+
+
+def _write(out: Path, data: str | bytes) -> None:
+    try:
+        atomic_write_bytes(out, data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as e:
+        raise NerbenchError(f"--out {out}: cannot write it: {e.strerror or e}") from None
 
 
 def conll_text(docs: Sequence[Document], options: ExportOptions, stats, where: str, predicted: dict[str, Sequence[Span]] | None = None) -> str:
