@@ -161,3 +161,44 @@ def test_a_label_map_applies_to_predictions_files_as_to_models(tmp_path):
     micro = system["schemes"]["strict"]["micro"]
     assert micro["tp"] == micro["support"] == len(gold["spans"]) and micro["fp"] == 0  # the gold itself, PER mapped back
     assert system["tokens"]["accuracy"] == 1.0 and system["name"] == "per.jsonl"
+
+
+CONLL_2003_PREDICTED = """-DOCSTART- -X- -X- O O
+
+EU NNP B-NP B-ORG B-ORG
+rejects VBZ B-VP O O
+German JJ B-NP B-MISC B-MISC
+call NN I-NP O O
+to TO B-VP O O
+boycott VB I-VP O O
+British JJ B-NP B-MISC B-LOC
+lamb NN I-NP O O
+. . O O O
+
+Peter NNP B-NP B-PER B-PER
+Blackburn NNP I-NP I-PER O
+"""
+
+
+def test_a_conll_2003_file_with_predictions_scores_with_its_own_labels(tmp_path):
+    source = tmp_path / "eng.predicted"
+    source.write_text(CONLL_2003_PREDICTED, encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    result = run_nerbench("import", "conll", str(source), "--with-predictions", "--out", str(corpus))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "reports"
+    result = run_nerbench(
+        "evaluate", "--gold", str(corpus / "gold.jsonl"), "--seeds", str(corpus / "seeds"), "--labels", str(corpus / "labels.json"),
+        "--predictions", str(corpus / "predictions.jsonl"), "--bootstrap", "0", "-o", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = report_of(out)
+    assert report["label_scheme"]["labels"] == ["ORG", "MISC", "LOC", "PER"]  # as they first appear
+    [system] = report["models"]
+    strict, typed = system["schemes"]["strict"], system["schemes"]["type"]
+    # gold: EU ORG, German MISC, British MISC, Peter Blackburn PER; predicted: EU ORG, German MISC, British LOC, Peter PER
+    assert {k: strict["micro"][k] for k in ("tp", "fp", "fn", "precision", "recall")} == {"tp": 2, "fp": 2, "fn": 2, "precision": 0.5, "recall": 0.5}
+    assert {l: (m["tp"], m["fp"], m["fn"]) for l, m in strict["per_label"].items()} == {"ORG": (1, 0, 0), "MISC": (1, 0, 1), "PER": (0, 1, 1), "LOC": (0, 1, 0)}
+    assert typed["micro"]["tp"] == 3  # Peter overlaps Peter Blackburn with the same label
+    tokens = system["tokens"]  # 11 tokens; British (MISC vs LOC) and Blackburn (I-PER vs O) differ
+    assert (tokens["tokens"], tokens["correct_tags"]) == (11, 9)

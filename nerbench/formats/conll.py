@@ -56,7 +56,7 @@ class ConllDocument:
 @dataclass
 class ConllCorpus:
     documents: list[ConllDocument]
-    labels: list[str]  # chunk types, in order of first appearance (gold, then predicted)
+    labels: list[str]  # chunk types, in order of first appearance (a token's gold tag before its predicted tag)
     empty_documents: list[int]  # lines of -DOCSTART- with no token after them
     tokens: int
 
