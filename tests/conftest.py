@@ -129,12 +129,15 @@ def run_make(*args: str, env: dict[str, str] | None = None, timeout: float = 600
     return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout)
 
 
-def run_nerbench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the `nerbench` command in a process of its own, without the caller's server settings."""
+def run_nerbench(*args: str, timeout: float = 300, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run the `nerbench` command in a process of its own, without the caller's server settings.
+
+    `prefix`: a command that runs it, e.g. `setpriv` to take a privilege away.
+    """
     import sys
 
     clean = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
-    return subprocess.run([sys.executable, "-m", "nerbench.cli", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*prefix, sys.executable, "-m", "nerbench.cli", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=timeout)
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_intervals_are_reported_for_micro_and_labels(small_gold, inputs):
     assert "too narrow" in report["bootstrap"]["note"]
 
 
-@pytest.mark.parametrize("threshold,status", [("strict.f1=0.0", 0), ("strict.f1=1.01", 1), ("type.recall=1.01", 1)])
+@pytest.mark.parametrize("threshold,status", [("strict.f1=0.0", 0), ("strict.f1=1", 1), ("exact.precision=1.0", 1)])
 def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, status):
     result = CliRunner().invoke(
         app,

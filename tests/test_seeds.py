@@ -53,3 +53,30 @@ def test_changed_seed_is_refused_with_its_path(seeds_copy):
 def test_manifest_rebuild_matches_the_committed_one(seeds_copy, root):
     build_manifest(seeds_copy)
     assert (seeds_copy / "manifest.json").read_bytes() == (root / "seeds" / "manifest.json").read_bytes()
+
+
+def test_a_seeds_folder_reached_through_a_symlink_is_fine(seeds_copy, tmp_path):
+    """Only the seeds themselves must be plain files: the folder may live elsewhere."""
+    link = tmp_path / "linked-seeds"
+    link.symlink_to(seeds_copy)
+    assert load_seeds(link).text("004_a7989f5d7222c8d0") == load_seeds(seeds_copy).text("004_a7989f5d7222c8d0")
+
+
+def test_hidden_files_are_not_seeds(seeds_copy, root):
+    (seeds_copy / ".notes.txt").write_text("an editor's backup")
+    assert load_seeds(seeds_copy).ids == tuple(CORPUS_SHA256)
+    build_manifest(seeds_copy)
+    assert (seeds_copy / "manifest.json").read_bytes() == (root / "seeds" / "manifest.json").read_bytes()
+
+
+def test_a_seed_with_line_separators_and_combining_marks_round_trips_through_the_cli(seeds_copy, tmp_path, root):
+    from conftest import gold_line, run_nerbench
+
+    text = "Zoe\u0308 Tencent\u2028Nanjing\u2029Ma\u00a0Huateng\u0085\r\n大汉网络 👨\u200d👩\u200d👧\n"
+    (seeds_copy / "900_tricky.txt").write_text(text, encoding="utf-8", newline="")
+    assert run_nerbench("seeds", "manifest", "--seeds", str(seeds_copy)).returncode == 0
+    spans = [{"start": 0, "end": 4, "label": "PERSON", "text": "Zoe\u0308"}, {"start": 5, "end": 12, "label": "ORG", "text": "Tencent"}]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(gold_line("900_tricky", text, spans, meta={"note": "a\u2028b"}) + "\n", encoding="utf-8")
+    result = run_nerbench("gold", "check", "--gold", str(gold), "--seeds", str(seeds_copy), "--labels", str(root / "gold" / "labels.json"))
+    assert (result.returncode, result.stdout) == (0, f"{gold}: 1 documents, 2 spans, valid\n")

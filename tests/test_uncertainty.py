@@ -85,3 +85,11 @@ def test_partial_half_credit_survives_the_matrix():
     ci = bootstrap(matrix, n_resamples=10, seed=0)
     assert ci["partial"]["micro"]["f1"] == pytest.approx([0.5, 0.5])
     assert ci["strict"]["micro"]["f1"] == pytest.approx([0.0, 0.0])
+
+
+def test_resample_weights_refuse_to_take_more_than_4_gib():
+    from nerbench.errors import NerbenchError
+
+    # 100,000 x 10,000 x 12 bytes = 11.2 GiB
+    with pytest.raises(NerbenchError, match=r"^bootstrap: 100,000 resamples of 10,000 units would take 11\.2 GiB of memory for the draws alone \(at most 4 GiB\); ask for fewer resamples \(--bootstrap\)$"):
+        resample_weights(10_000, 100_000, 0)

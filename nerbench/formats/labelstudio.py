@@ -92,7 +92,12 @@ def _annotator(completed_by: Any, users: Mapping[int, str]) -> str:
 
 
 def _result_spans(
-    result: list, text: str, scheme: LabelScheme | None, where: str, names: tuple[str, str] | None = (FROM_NAME, TO_NAME)
+    result: list,
+    text: str,
+    scheme: LabelScheme | None,
+    where: str,
+    names: tuple[str, str] | None = (FROM_NAME, TO_NAME),
+    prediction: bool = False,
 ) -> list[Span]:
     """The spans of `labels` results; `names` = the (from_name, to_name) they must have, None for any
     (then `value.text` is checked only where a result has it: predictions imported by other tools may not)."""
@@ -112,7 +117,7 @@ def _result_spans(
         raw.append({"start": value.get("start"), "end": value.get("end"), "label": labels[0]})
         if names or "text" in value:
             raw[-1]["text"] = value.get("text")
-    return parse_spans(text, raw, scheme, where, require_sorted=False)
+    return parse_spans(text, raw, scheme, where, require_sorted=False, prediction=prediction)
 
 
 def spans_to_result(spans: Sequence[Span], text: str) -> list[dict[str, Any]]:
@@ -178,7 +183,7 @@ def read_tasks(export: Any, where: str, text_field: str = "text") -> list[Export
         gold = None
         if submitted:
             ann = submitted[0]
-            gold = _any_spans(ann.get("result") or [], text, f"{task_where}, annotation {ann.get('id')}", skipped)
+            gold = _any_spans(ann.get("result") or [], text, f"{task_where}, annotation {ann.get('id')}", skipped, prediction=False)
         predictions: dict[str, list[Span]] = {}
         ids_only = 0
         for pred in task.get("predictions") or []:
@@ -190,12 +195,12 @@ def read_tasks(export: Any, where: str, text_field: str = "text") -> list[Export
             version = str(pred.get("model_version") or "unnamed model")
             if version in predictions:
                 raise NerbenchError(f"{task_where}: two predictions of model version {version!r}")
-            predictions[version] = _any_spans(pred.get("result") or [], text, f"{task_where}, prediction of {version}", skipped)
+            predictions[version] = _any_spans(pred.get("result") or [], text, f"{task_where}, prediction of {version}", skipped, prediction=True)
         tasks.append(ExportedTask(task_id, doc_id, text, gold, predictions, skipped, ids_only))
     return tasks
 
 
-def _any_spans(result: Any, text: str, where: str, skipped: dict[str, int]) -> list[Span]:
+def _any_spans(result: Any, text: str, where: str, skipped: dict[str, int], prediction: bool) -> list[Span]:
     if not isinstance(result, list):
         raise NerbenchError(f"{where}: result is not a list")
     spans = []
@@ -205,7 +210,7 @@ def _any_spans(result: Any, text: str, where: str, skipped: dict[str, int]) -> l
             spans.append(item)
         else:
             skipped[str(kind)] = skipped.get(str(kind), 0) + 1
-    return _result_spans(spans, text, None, where, names=None)
+    return _result_spans(spans, text, None, where, names=None, prediction=prediction)
 
 
 def tasks_json(documents: Sequence[tuple[str, str, Sequence[Span]]], as_predictions: bool = False, model_version: str = "") -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ def load_predictions(
         raw = data.get("spans")
         if not isinstance(raw, list):
             raise NerbenchError(f'{where}: "spans" must be a list (an empty list when nothing is predicted)')
-        spans = parse_spans(text, raw, None, where, require_text=False, require_sorted=False, edge_whitespace=True)
+        spans = parse_spans(text, raw, None, where, require_text=False, require_sorted=False, prediction=True)
         mapped = []
         for span in spans:
             own_labels.add(span.label)
