@@ -375,5 +375,5 @@ def test_an_output_under_a_file_is_one_line(tmp_path):
     for args in (["import", "conll", str(source), "--out", str(blocker / "corpus")], ["export", "jsonl", "--out", str(blocker / "gold.jsonl")]):
         result = run_nerbench(*args)
         assert result.returncode == 1 and result.stdout == ""
-        assert result.stderr.startswith(f"Error: --out {blocker}/") and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("Error: ") and str(blocker) in result.stderr and result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eng.sample", "file"]  # no scratch folder left behind

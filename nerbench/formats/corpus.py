@@ -14,6 +14,7 @@ into DIR as one `FileSet`: either every file is replaced, or none.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -302,11 +303,20 @@ def write_corpus(imported: Imported, out: Path, scheme_path: Path | None = None,
 
 
 def _stage_and_write(imported: Imported, out: Path, scheme_json: dict[str, Any]) -> tuple[list[Path], dict[str, str]]:
-    """Build the corpus in a scratch folder beside `out`, check it, then write it into `out` as one set."""
-    with tempfile.TemporaryDirectory(prefix=".nerbench-import-", dir=_existing_parent(out)) as scratch:
-        stage = Path(scratch)
+    """Build the corpus in a scratch folder beside `out` and check it with the readers `evaluate`
+    uses; then move it into place.
+
+    A missing or empty `out` is replaced by the finished folder in one rename: a reader sees no
+    corpus or the whole corpus. Over an earlier import (`--overwrite`) the seeds folder is
+    replaced as one `FileSet`, then the gold, labels and predictions as another; if the run stops
+    between the two, the gold no longer matches its seeds and every reader refuses it (run the
+    import again), so no figure is computed from half of each.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".nerbench-import-", dir=out.parent) as scratch:
+        stage = Path(scratch) / "corpus"
         texts = {d.id: d.text for d in imported.documents} | dict(imported.unannotated)
-        (stage / "seeds").mkdir()
+        (stage / "seeds").mkdir(parents=True)
         for doc_id, text in texts.items():
             (stage / "seeds" / f"{doc_id}.txt").write_bytes(text.encode("utf-8"))
         build_manifest(stage / "seeds")
@@ -315,7 +325,7 @@ def _stage_and_write(imported: Imported, out: Path, scheme_json: dict[str, Any])
         for name, (model, spans) in imported.predictions.items():
             order = [d for d in imported.documents if d.id in spans]
             atomic_write_text(stage / name, dumps_predictions(((d.id, d.text, spans[d.id]) for d in order), model))
-        try:  # read back with the readers `evaluate` uses: what is written is what evaluate will accept
+        try:
             staged_scheme = load_scheme(stage / "labels.json")
             gold = load_gold(stage / "gold.jsonl", load_seeds(stage / "seeds"), staged_scheme)
             gold_texts = {d.id: d.text for d in gold.documents}
@@ -324,24 +334,22 @@ def _stage_and_write(imported: Imported, out: Path, scheme_json: dict[str, Any])
         except NerbenchError as e:
             shown = str(e).replace(str(stage), str(out))
             raise NerbenchError(f"{imported.source}: not imported, the corpus would be refused: {shown}") from None
-        staged = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
-        with FileSet() as files:
-            for rel in staged:
-                files.write_text(out / rel, read_text_exact(stage / rel))
+        staged = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not out.exists() or not any(out.iterdir()):
+            os.replace(stage, out)  # onto a missing or empty folder: one step
+        else:
+            for folder in (Path("seeds"), Path(".")):
+                with FileSet() as files:
+                    for rel in staged:
+                        if rel.parent == folder:
+                            files.write_text(out / rel, read_text_exact(stage / rel))
     return staged, texts
 
 
-def _existing_parent(out: Path) -> Path:
-    """The nearest existing folder at or above `out`: the scratch folder goes there (same file system)."""
-    for folder in [out, *out.absolute().parents]:
-        if folder.is_dir():
-            return folder
-    return Path(".")
-
-
 def _check_destination(out: Path, ids: Sequence[str], overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise NerbenchError(f"--out {out}: is a file, not a folder")
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise NerbenchError(f"--out {out}: {folder} is a file, not a folder")
     if not out.exists() or not any(out.iterdir()):
         return
     if not overwrite:
