@@ -85,7 +85,7 @@ def test_missing_documents_are_refused_or_counted_as_empty(tmp_path, texts, sche
     "line, message",
     [
         ('{"id": "999_unknown", "spans": []}', "{path}:1: document 999_unknown: not a document of the gold"),
-        ('{"spans": []}', '{path}:1: missing document "id" (a string)'),
+        ('{"spans": []}', '{path}:1: missing document "id"'),
         ('["not", "an", "object"]', "{path}:1: expected a JSON object per line"),
         ('{"id": "DOC", "spans": [{"start": 0, "end": 99999, "label": "ORG"}]}', "{path}:1: document DOC: span 0 [0, 99999) ORG: offsets outside the text (0 <= start < end <= LEN)"),
         ('{"id": "DOC", "spans": [{"start": 0, "end": 4, "label": "ORG", "text": "West"}]}', "{path}:1: document DOC: span 0 [0, 4) ORG 'East': span text 'West' differs from the text's slice"),
@@ -96,7 +96,7 @@ def test_missing_documents_are_refused_or_counted_as_empty(tmp_path, texts, sche
         ('{"id": "DOC", "text_sha256": "abc", "spans": []}', "{path}:1: document DOC: text_sha256 abc… is not the seed's (HASH…): predicted on another text"),
         ('{"id": "DOC", "spans": [], "model": "spacy"}', '{path}:1: document DOC: "model" must be an object with a "name" (and optionally a "version"), e.g. {{"name": "my-tagger", "version": "1.0"}}'),
         ('{"id": "DOC", "spans": [], "model": {"name": "a"}}\n{"id": "OTHER", "spans": [], "model": {"name": "b"}}', "{path}:2: document OTHER: model {{'name': 'b', 'version': ''}} differs from line 1's {{'name': 'a', 'version': ''}}; one file holds one system's predictions"),
-        ('{"id": "DOC", "spans": []}\n{"id": "DOC", "spans": []}', "{path}:2: document DOC: document already predicted on line 1"),
+        ('{"id": "DOC", "spans": []}\n{"id": "DOC", "spans": []}', "{path}:2: document DOC: document id already used on line 1"),
         ('{"id": "DOC", "spans": [', "{path}:1: not valid JSON: Expecting value (line 1, column 42)"),
     ],
 )

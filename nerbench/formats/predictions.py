@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from nerbench.errors import NerbenchError
-from nerbench.fileio import jsonl_lines, parse_json, read_input_text, sha256_text
+from nerbench.fileio import jsonl_lines, read_input_text, sha256_text
+from nerbench.gold import document_line
 from nerbench.labels import LabelMap, LabelScheme
 from nerbench.spans import Span, parse_spans
 
@@ -83,17 +84,7 @@ def load_predictions(
     own_labels: set[str] = set()
     model: tuple[dict[str, Any], int] | None = None
     for lineno, line in jsonl_lines(content):
-        where = f"{path}:{lineno}"
-        data = parse_json(line, where)
-        if not isinstance(data, dict):
-            raise NerbenchError(f"{where}: expected a JSON object per line")
-        doc_id = data.get("id")
-        if not isinstance(doc_id, str) or not doc_id:
-            raise NerbenchError(f'{where}: missing document "id" (a string)')
-        where = f"{where}: document {doc_id}"
-        if doc_id in seen:
-            raise NerbenchError(f"{where}: document already predicted on line {seen[doc_id]}")
-        seen[doc_id] = lineno
+        data, doc_id, where = document_line(line, f"{path}:{lineno}", seen, lineno)
         text = texts.get(doc_id)
         if text is None:
             raise NerbenchError(f"{where}: not a document of the gold")
