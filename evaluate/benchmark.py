@@ -82,8 +82,12 @@ def evaluate(
     tokens = token_offsets(texts, tokenizer) if tokenizer else None
     files = [load_predictions(path, texts, scheme, label_map, missing) for path in prediction_files]  # all checked before any model runs
     notices = [
-        f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: {', '.join(f.missing[:10])}"
-        + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
+        {
+            "kind": "missing_documents",
+            "text": f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: "
+            + ", ".join(f.missing[:10])
+            + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else ""),
+        }
         for f in files
         if f.missing
     ]

@@ -46,7 +46,7 @@ def render_html(report: dict[str, Any]) -> str:
     labels = report["label_scheme"]["labels"]
     colors = report["label_scheme"].get("colors", {})
     body = ["<h1>NER benchmark</h1>"]
-    body += [f'<p class="notice"><b>Note:</b> {escape(n)}</p>' for n in report.get("notices", [])]
+    body += [f'<p class="notice"><b>Note:</b> {escape(n["text"])}</p>' for n in report.get("notices", [])]
     for table in comparison_tables(report):
         body += [f"<h2>{escape(table.title)}</h2>", _table(table)]
     b = report.get("bootstrap")

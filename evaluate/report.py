@@ -166,7 +166,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
     labels = report["label_scheme"]["labels"]
     out = ["# NER benchmark", ""]
-    out += [f"**Note:** {md_escape(n)}\n" for n in report.get("notices", [])]
+    out += [f"**Note:** {md_escape(n['text'])}\n" for n in report.get("notices", [])]
     for table in comparison_tables(report):
         out += [f"## {table.title}", "", _markdown_table(table), ""]
     for model in report["models"]:
@@ -207,7 +207,7 @@ def render_terminal(report: dict[str, Any]) -> str:
     from .token_report import token_table
 
     labels = report["label_scheme"]["labels"]
-    out: list[str] = [f"Note: {n}" for n in report.get("notices", [])]
+    out: list[str] = [f"Note: {n['text']}" for n in report.get("notices", [])]
     for model in report["models"]:
         out += [f"{model['name']} {model['version']}", *(f"  {line}".replace("`", "") for line in provenance(report, model)), ""]
         for table in [overall_table(model), per_label_table(model, labels)]:

@@ -118,7 +118,7 @@ def test_a_missing_document_is_refused_or_with_the_option_stated_first_in_every_
         "003_60ae0ecac7092d18, 004_a7989f5d7222c8d0"
     )
     report = report_of(out)
-    assert report["notices"] == [notice] and report["models"][0]["missing_documents"] == ["003_60ae0ecac7092d18", "004_a7989f5d7222c8d0"]
+    assert report["notices"] == [{"kind": "missing_documents", "text": notice}] and report["models"][0]["missing_documents"] == ["003_60ae0ecac7092d18", "004_a7989f5d7222c8d0"]
     assert result.stdout.startswith(f"Note: {notice}\n")
     markdown = (out / "benchmark.md").read_text(encoding="utf-8")
     assert markdown.split("\n")[2] == "**Note:** " + md_escape(notice)  # first, under the title
