@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from nerbench.formats.predictions import dumps_predictions
@@ -41,7 +42,9 @@ def test_a_file_of_the_baselines_own_predictions_gives_exactly_the_counts_of_mod
     out = tmp_path / "reports"
     result = run_nerbench("evaluate", "--model", BASELINE, "--predictions", str(baseline_file), "--no-cache", "--bootstrap", "0", "-o", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
-    model, from_file = report_of(out)["models"]
+    report = report_of(out)
+    jsonschema.validate(report, json.loads((ROOT / "evaluate" / "benchmark.schema.json").read_text(encoding="utf-8")))
+    model, from_file = report["models"]
     assert (model["predictions_from"], from_file["predictions_from"]) == ("model", "file")
     assert (from_file["name"], from_file["version"], from_file["spec"]) == ("baseline-from-file", "3.8.0", str(baseline_file))
     assert model["schemes"]["strict"]["micro"]["tp"] > 0
