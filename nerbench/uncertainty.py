@@ -1,121 +1,92 @@
 """Uncertainty from additive counts: bootstrap confidence intervals and a paired significance test.
 
-Both work on a matrix of per-unit counts (a unit is a sentence or a document): resampling units
-and summing their counts gives the corpus counts of a resampled corpus, so one matrix product
-scores a thousand resamples at once.
-
-Columns per (scheme, label): doubled gold-side credit, gold spans, doubled predicted-side credit,
-predicted spans. Credits are doubled so that partial's half credit stays an integer.
+Both work on the counts of every unit (a sentence or a document), the `UnitCounts` that
+`nerbench.scoring` makes: resampling units and summing their counts gives the counts of a
+resampled corpus, so a matrix product scores many resamples at once. Resamples are drawn and
+scored in chunks, so memory stays bounded whatever the number of units and resamples.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .errors import NerbenchError
-from .scoring import FIELDS, SCHEMES, Counts, DocumentCounts
+from .scoring import CREDITS, SCHEMES, Counts, UnitCounts, metrics
 
-_GOLD2, _NGOLD, _PRED2, _NPRED = range(4)
-_BYTES_PER_DRAW = 12  # an int64 draw and a float32 weight per resample and unit
-MAX_WEIGHT_BYTES = 4 * 2**30
-_CHUNK_ELEMENTS = 1 << 22  # shuffles x units held at once by paired_test (32 MB as float64)
+__all__ = ["UnitMatrix", "bootstrap", "metrics", "paired_test", "resample_weights", "unit_matrix"]
 
-
-@dataclass(frozen=True)
-class UnitMatrix:
-    """Counts of every unit: array of shape (units, schemes, labels, 4), integers."""
-
-    labels: tuple[str, ...]
-    units: tuple[Any, ...]  # a key per unit, e.g. (doc_id, sentence index)
-    array: np.ndarray
+UnitMatrix = UnitCounts  # what the resampling works on: the counts of every unit
+_CHUNK_ELEMENTS = 1 << 22  # resamples (or shuffles) x units held at once (16-32 MB)
+_DENSE_ELEMENTS = 1 << 24  # below this many units x columns the counts are multiplied as a dense array
+MAX_WEIGHT_BYTES = 4 * 2**30  # what a whole `resample_weights` array, or the totals the bootstrap keeps, may take
 
 
-def unit_matrix(per_unit: Mapping[Any, Counts], labels: Sequence[str]) -> UnitMatrix:
-    """The matrix of a mapping unit -> Counts (e.g. `score_corpus`'s per-document counts, or sentences)."""
-    keys = tuple(per_unit)
-    if isinstance(per_unit, DocumentCounts):
-        columns = per_unit.array(labels, _COLUMNS)
-    else:
-        rows = np.zeros((len(keys), len(labels), _COLUMNS.shape[0]), dtype=np.int64)
-        index = {label: k for k, label in enumerate(labels)}
-        for u, key in enumerate(keys):
-            for label, row in per_unit[key].rows.items():
-                rows[u, index[label]] = row
-        columns = rows @ _COLUMNS
-    array = columns.reshape(len(keys), len(labels), len(SCHEMES), 4).transpose(0, 2, 1, 3)
-    return UnitMatrix(tuple(labels), keys, np.ascontiguousarray(array))
+def unit_matrix(per_unit: Mapping[Any, Counts] | UnitCounts, labels: Sequence[str]) -> UnitCounts:
+    """The counts of every unit with one column block per label of `labels` (e.g. the scheme's).
 
-
-def _columns() -> np.ndarray:
-    """A label's row of counts (see nerbench.scoring.FIELDS) times this gives the matrix's columns, scheme by scheme."""
-    gc, gp, gi, mis, pc, pp, pi, spu = range(len(FIELDS))
-    recipe = {_GOLD2: {gc: 2, gp: 1}, _NGOLD: {gc: 1, gp: 1, gi: 1, mis: 1}, _PRED2: {pc: 2, pp: 1}, _NPRED: {pc: 1, pp: 1, pi: 1, spu: 1}}
-    out = np.zeros((len(SCHEMES) * len(FIELDS), len(SCHEMES) * 4), dtype=np.int64)
-    for s in range(len(SCHEMES)):
-        for column, fields in recipe.items():
-            for field, weight in fields.items():
-                out[s * len(FIELDS) + field, s * 4 + column] = weight
-    return out
-
-
-_COLUMNS = _columns()
+    From `Matching.counts` or `score_corpus`'s per-document counts, or any mapping unit -> Counts.
+    """
+    if isinstance(per_unit, UnitCounts):
+        return per_unit.aligned(labels)
+    return UnitCounts.from_mapping(per_unit, labels)
 
 
 def resample_weights(n_units: int, n_resamples: int, seed: int) -> np.ndarray:
     """How often each unit is drawn in each resample: shape (n_resamples, n_units), rows sum to n_units."""
-    need = n_resamples * n_units * _BYTES_PER_DRAW
+    _check_memory(n_resamples * n_units * 4, f"{n_resamples:,} resamples of {n_units:,} units", "weights")
+    return np.concatenate(list(_weight_chunks(n_units, n_resamples, seed)) or [np.zeros((0, n_units), dtype=np.float32)])
+
+
+def _check_memory(need: int, what: str, of_what: str) -> None:
     if need > MAX_WEIGHT_BYTES:
         raise NerbenchError(
-            f"bootstrap: {n_resamples:,} resamples of {n_units:,} units would take {need / 2**30:,.1f} GiB of memory "
-            f"for the draws alone (at most {MAX_WEIGHT_BYTES / 2**30:g} GiB); ask for fewer resamples (--bootstrap)"
+            f"bootstrap: {what} would take {need / 2**30:,.1f} GiB of memory for the {of_what} alone "
+            f"(at most {MAX_WEIGHT_BYTES / 2**30:g} GiB); ask for fewer resamples (--bootstrap)"
         )
+
+
+def _weight_chunks(n_units: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """`resample_weights` a chunk of rows at a time: the same random stream as one draw of every row."""
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_units, size=(n_resamples, n_units))
-    weights = np.empty((n_resamples, n_units), dtype=np.float32)
-    for b in range(n_resamples):
-        weights[b] = np.bincount(draws[b], minlength=n_units)
-    return weights
+    chunk = max(1, _CHUNK_ELEMENTS // max(n_units, 1))
+    for lo in range(0, n_resamples, chunk):
+        draws = rng.integers(0, n_units, size=(min(chunk, n_resamples - lo), n_units))
+        weights = np.empty(draws.shape, dtype=np.float32)
+        for b in range(len(draws)):
+            weights[b] = np.bincount(draws[b], minlength=n_units)
+        yield weights
 
 
-def metrics(totals: np.ndarray) -> dict[str, np.ndarray]:
-    """Precision, recall, F1 from totals (..., 4); NaN where undefined, with the f1_score rule."""
-    gold_credit, n_gold = totals[..., _GOLD2] / 2, totals[..., _NGOLD]
-    pred_credit, n_pred = totals[..., _PRED2] / 2, totals[..., _NPRED]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n_pred > 0, pred_credit / n_pred, np.nan)
-        r = np.where(n_gold > 0, gold_credit / n_gold, np.nan)
-        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
-    only_r = np.isnan(p) & ~np.isnan(r)
-    only_p = ~np.isnan(p) & np.isnan(r)
-    f = np.where(only_r, np.where(r == 0, 0.0, np.nan), f)
-    f = np.where(only_p, np.where(p == 0, 0.0, np.nan), f)
-    f = np.where(np.isnan(p) & np.isnan(r), np.nan, f)
-    return {"precision": p, "recall": r, "f1": f}
-
-
-def _flat(matrix: UnitMatrix) -> np.ndarray:
-    u, s, l, c = matrix.array.shape
-    # micro totals are added as an extra "label" so one product gives both
-    micro = matrix.array.sum(axis=2, keepdims=True)
-    return np.concatenate([matrix.array, micro], axis=2).reshape(u, s * (l + 1) * c).astype(np.float32)
+def _resampled_totals(matrix: UnitCounts, n_resamples: int, seed: int) -> np.ndarray:
+    """Event totals per label of every resample: (n_resamples, labels x 10)."""
+    _check_memory(n_resamples * matrix.matrix.shape[1] * 8, f"{n_resamples:,} resamples of {len(matrix.labels)} labels", "totals")
+    counts = matrix.matrix.astype(np.float32)
+    if counts.shape[0] * counts.shape[1] <= _DENSE_ELEMENTS:
+        counts = counts.toarray()
+    out = np.empty((n_resamples, counts.shape[1]), dtype=np.float64)
+    lo = 0
+    for weights in _weight_chunks(len(matrix), n_resamples, seed):
+        out[lo : lo + len(weights)] = weights @ counts
+        lo += len(weights)
+    return out
 
 
 def bootstrap(
-    matrix: UnitMatrix, n_resamples: int = 1000, seed: int = 0, confidence: float = 0.95, weights: np.ndarray | None = None
+    matrix: UnitCounts, n_resamples: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> dict[str, dict[str, dict[str, list[float] | None]]]:
     """Percentile bootstrap intervals: result[scheme][label or "micro"][metric] = [low, high] or None.
 
     A resample in which a metric is undefined (no gold or no predicted span of a label) is left out
-    of that metric's interval; a metric undefined in every resample has no interval.
+    of that metric's interval; a metric undefined in every resample has no interval. The same seed
+    draws the same resamples for every system scored on the same units.
     """
-    u, s, l, c = matrix.array.shape
-    if weights is None:
-        weights = resample_weights(u, n_resamples, seed)
-    totals = (weights @ _flat(matrix)).reshape(len(weights), s, l + 1, c)
-    values = metrics(totals)
+    n_labels = len(matrix.labels)
+    totals = _resampled_totals(matrix, n_resamples, seed).reshape(n_resamples, n_labels, -1)
+    totals = np.concatenate([totals, totals.sum(axis=1, keepdims=True)], axis=1)  # micro as one more label
+    credits = (totals @ CREDITS).reshape(n_resamples, n_labels + 1, len(SCHEMES), 4)
+    values = metrics(credits)
     alpha = (1 - confidence) / 2 * 100
     out: dict[str, dict[str, dict[str, list[float] | None]]] = {}
     names = list(matrix.labels) + ["micro"]
@@ -124,7 +95,7 @@ def bootstrap(
         for li, name in enumerate(names):
             out[scheme][name] = {}
             for metric, array in values.items():
-                column = array[:, si, li]
+                column = array[:, li, si]
                 column = column[~np.isnan(column)]
                 out[scheme][name][metric] = (
                     [float(np.percentile(column, alpha)), float(np.percentile(column, 100 - alpha))] if column.size else None
@@ -137,7 +108,7 @@ def micro_f1(totals: np.ndarray) -> np.ndarray:
 
 
 def paired_test(
-    a: UnitMatrix, b: UnitMatrix, scheme: str = "strict", n_resamples: int = 10000, seed: int = 0
+    a: UnitCounts, b: UnitCounts, scheme: str = "strict", n_resamples: int = 10000, seed: int = 0
 ) -> dict[str, Any]:
     """Approximate randomization test of the micro-F1 difference between two systems on the same units.
 
@@ -145,11 +116,11 @@ def paired_test(
     share of shuffles whose |difference| is at least the observed one, (k + 1) / (R + 1)
     (Noreen 1989; Riezler and Maxwell 2005). Two-sided.
     """
-    if a.units != b.units or a.labels != b.labels:
-        raise ValueError("paired test needs both systems scored on the same units and labels")
+    if a.units != b.units:
+        raise ValueError("paired test needs both systems scored on the same units")
     s = SCHEMES.index(scheme)
-    ca = a.array[:, s].sum(axis=1).astype(np.float64)  # (units, 4): micro counts per unit
-    cb = b.array[:, s].sum(axis=1).astype(np.float64)
+    ca = a.credits()[:, s].astype(np.float64)  # (units, 4): micro credit columns per unit
+    cb = b.credits()[:, s].astype(np.float64)
     observed = float(micro_f1(ca.sum(0)) - micro_f1(cb.sum(0)))
     rng = np.random.default_rng(seed)
     diff = cb - ca

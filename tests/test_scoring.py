@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nerbench.scoring import SCHEMES, Counts, averages, f1_score, match, score_corpus, score_document
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nerbench.scoring import FIELDS, SCHEMES, Counts, averages, f1_score, match, match_corpus, score_corpus, score_document
 from nerbench.spans import Span
 
 
@@ -242,11 +246,155 @@ def test_corpus_scoring_of_an_empty_corpus_and_empty_documents():
     assert total == Counts() and per_doc["a"] == Counts() and list(per_doc) == ["a", "b"]
 
 
-def test_document_counts_array_holds_each_documents_rows():
+def test_unit_counts_aligned_to_the_schemes_labels_keep_each_documents_counts():
     total, per_doc = score_corpus({"a": [S(0, 5, "ORG")], "b": [S(0, 3, "GPE")]}, {"a": [S(0, 5, "GPE")]})
-    array = per_doc.array(["GPE", "ORG", "LAW"])
-    assert array.shape == (2, 3, 32)
-    assert array[0, 0].tolist() == per_doc["a"].rows["GPE"] and array[0, 1].tolist() == per_doc["a"].rows["ORG"]
-    assert array[1, 0].tolist() == per_doc["b"].rows["GPE"] and not array[:, 2].any()
+    aligned = per_doc.aligned(["GPE", "ORG", "LAW"])
+    assert aligned.labels == ("GPE", "ORG", "LAW") and aligned.matrix.shape == (2, 30)
+    assert aligned["a"] == per_doc["a"] and aligned["b"] == per_doc["b"] and aligned.total() == total
+    # a: gold ORG paired with a GPE prediction on the same boundaries (kind 1); b: gold GPE missed
+    assert aligned["a"].events["ORG"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert aligned["a"].events["GPE"].tolist() == [0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+    assert aligned["b"].events["GPE"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
     with pytest.raises(ValueError, match=r"labels \['ORG'\] have counts but are not among the labels asked for"):
-        per_doc.array(["GPE"])
+        per_doc.aligned(["GPE"])
+
+
+def test_counts_add_compare_and_refuse_a_row_of_the_wrong_width():
+    a = Counts({"ORG": [1, 0, 0, 0, 2, 1, 0, 0, 0, 0]})
+    b = Counts({"ORG": [0, 0, 0, 0, 1, 0, 0, 0, 0, 3], "LAW": [0] * 10})
+    assert (a + b).events["ORG"].tolist() == [1, 0, 0, 0, 3, 1, 0, 0, 0, 3]
+    assert a + Counts() == a and Counts({"LAW": [0] * 10}) == Counts()  # rows of zeros are no counts
+    # strict: ORG 1 correct, 3 missed; 1 correct prediction, 3 spurious
+    assert a.tally("strict", "ORG") == S_TALLY(gold_correct=1, missed=2, pred_correct=1) and (a + b).tally("strict").spurious == 3
+    with pytest.raises(ValueError, match="label 'ORG': expected 10 event counts"):
+        Counts({"ORG": [1, 2, 3]})
+
+
+def S_TALLY(**fields):
+    from nerbench.scoring import Tally
+
+    return Tally(**fields)
+
+
+def test_counts_per_sentence_count_a_pair_in_its_gold_spans_sentence_and_add_up_to_the_document():
+    # sentences start at 0, 20 and 40. ORG[15,25) is predicted as ORG[18,25): a pair, counted in
+    # sentence 0 (its gold span's) although the prediction starts in sentence 0 too; GPE[22,30)
+    # predicted as GPE[19,30): the prediction starts in sentence 0, the pair counts in sentence 1.
+    # PERSON[45,50) is missed (sentence 2), DATE[41,44) spurious (sentence 2).
+    gold = [S(15, 19, "ORG"), S(22, 30, "GPE"), S(45, 50, "PERSON")]
+    pred = [S(15, 18, "ORG"), S(19, 30, "GPE"), S(41, 44, "DATE")]
+    matching = match_corpus({"d": gold}, {"d": pred})
+    per_sentence = matching.counts({"d": [0, 20, 40]})
+    assert list(per_sentence) == [("d", 0), ("d", 1), ("d", 2)]
+    assert per_sentence[("d", 0)] == Counts({"ORG": [0, 0, 1, 0, 0, 0, 0, 1, 0, 0]})
+    assert per_sentence[("d", 1)] == Counts({"GPE": [0, 0, 1, 0, 0, 0, 0, 1, 0, 0]})
+    assert per_sentence[("d", 2)] == Counts({"PERSON": [0, 0, 0, 0, 1, 0, 0, 0, 0, 0], "DATE": [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]})
+    assert per_sentence.total() == matching.total() == score_document(gold, pred)
+    # an empty sentence is a unit too, and a span before the first unit start goes to the first unit
+    assert list(match_corpus({"d": [S(2, 4, "ORG")]}, {}).counts({"d": [3, 10]}).values()) == [
+        Counts({"ORG": [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]}),
+        Counts(),
+    ]
+
+
+def test_per_unit_micro_tallies_and_credits_equal_each_units_tally():
+    gold, pred = random_corpus(7, n_docs=60)
+    per_doc = match_corpus(gold, pred).counts()
+    credits = per_doc.credits()
+    for scheme in SCHEMES:
+        micro = per_doc.micro(scheme)
+        for u, doc_id in enumerate(per_doc):
+            tally = per_doc[doc_id].tally(scheme)
+            assert micro[u].tolist() == [getattr(tally, f) for f in FIELDS]
+            s = SCHEMES.index(scheme)
+            assert credits[u, s].tolist() == [2 * tally.tp, tally.support, 2 * tally.tp_pred, tally.predicted]
+
+
+def test_pairs_counted_as_same_boundaries_become_correct_under_strict():
+    gold = [S(4, 10, "ORG"), S(20, 30, "GPE"), S(40, 45, "DATE")]
+    pred = [S(0, 10, "ORG"), S(20, 28, "LOC"), S(40, 45, "DATE")]
+    matching = match_corpus({"d": gold}, {"d": pred})
+    assert matching.gold_kind.tolist() == [2, 3, 0] and matching.pred_kind.tolist() == [2, 3, 0]
+    forgiving = matching.with_same_boundaries(np.array([True, True, False]))
+    # ORG: other boundaries, same label -> same boundaries (correct); GPE/LOC keeps its other label
+    assert forgiving.gold_kind.tolist() == [0, 1, 0] and forgiving.pred_kind.tolist() == [0, 1, 0]
+    assert forgiving.total().tally("strict").semeval()["correct"] == 2
+    assert matching.total().tally("strict").semeval()["correct"] == 1  # the original is unchanged
+
+
+# ---- the corpus engine against the per-document oracle -----------------------------------------
+
+
+def oracle_counts(gold, pred) -> Counts:
+    """Counts from `match`'s pairs, classified here without the engine: the tests' second opinion."""
+    pairs, missed, spurious = match(gold, pred)
+    events: dict[str, list[int]] = {}
+
+    def add(label, event):
+        events.setdefault(label, [0] * 10)[event] += 1
+
+    for i, j in pairs:
+        g, p = gold[i], pred[j]
+        kind = (0 if (g.start, g.end) == (p.start, p.end) else 2) + (0 if g.label == p.label else 1)
+        add(g.label, kind)
+        add(p.label, 5 + kind)
+    for i in missed:
+        add(gold[i].label, 4)
+    for j in spurious:
+        add(pred[j].label, 9)
+    return Counts(events)
+
+
+SPAN_LABELS = st.sampled_from(["ORG", "GPE", "PERSON"])
+
+
+@st.composite
+def spans(draw, messy: bool):
+    """Spans of one side: apart from each other, in slots of 6 characters, or anyhow (repeats, nesting, empty, reversed)."""
+    if messy:
+        return [S(s, s + draw(st.integers(-2, 9)), draw(SPAN_LABELS)) for s in draw(st.lists(st.integers(-3, 40), max_size=7))]
+    starts = sorted(draw(st.sets(st.integers(0, 12), max_size=6)))
+    return [S(6 * k + draw(st.integers(0, 1)), 6 * k + draw(st.integers(2, 5)), draw(SPAN_LABELS)) for k in starts]
+
+
+@st.composite
+def corpora(draw):
+    docs = draw(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=8))
+    gold = {f"d{k}": draw(spans(messy_g)) for k, (messy_g, _) in enumerate(docs)}
+    pred = {f"d{k}": draw(spans(messy_p)) for k, (_, messy_p) in enumerate(docs)}
+    if draw(st.booleans()):
+        pred.pop("d0")  # a document without predictions
+    return gold, pred
+
+
+@settings(max_examples=400, deadline=None)
+@given(corpora())
+def test_engine_pairs_and_counts_equal_the_per_document_oracle(corpus):
+    gold, pred = corpus
+    matching = match_corpus(gold, pred)
+    per_doc = matching.counts()
+    for d, doc_id in enumerate(gold):
+        pairs, missed, spurious = match(gold[doc_id], pred.get(doc_id, ()))
+        got_pairs, got_missed, got_spurious = matching.document(d)
+        assert (sorted(got_pairs), got_missed, got_spurious) == (sorted(pairs), missed, spurious)
+        assert per_doc[doc_id] == oracle_counts(gold[doc_id], pred.get(doc_id, ()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(spans(False), spans(False)), min_size=1, max_size=6))
+def test_documents_whose_spans_overlap_at_most_one_on_the_other_side_take_the_vectorised_path(docs):
+    # spans apart on each side (as validated gold and predictions are); a span overlapping two on
+    # the other side sends its document to `match`
+    from nerbench import scoring
+
+    gold = {f"d{k}": g for k, (g, _) in enumerate(docs)}
+    pred = {f"d{k}": p for k, (_, p) in enumerate(docs)}
+    with pytest.MonkeyPatch.context() as patch:
+        calls = []
+        patch.setattr(scoring, "match", lambda g, p: calls.append(1) or match(g, p))
+        matching = match_corpus(gold, pred)
+    fast = [k for k, (g, p) in enumerate(docs) if all(sum(a.start < b.end and b.start < a.end for b in p) <= 1 for a in g)
+            and all(sum(a.start < b.end and b.start < a.end for b in g) <= 1 for a in p)]  # fmt: skip
+    assert len(calls) == len(docs) - len(fast)
+    for d, doc_id in enumerate(gold):
+        assert matching.counts()[doc_id] == oracle_counts(gold[doc_id], pred[doc_id])

@@ -45,7 +45,7 @@ def test_interval_contains_the_estimate_narrows_with_more_units_and_is_reproduci
     small, large = unit_matrix(corpus(40), LABELS), unit_matrix(corpus(1600), LABELS)
     a = bootstrap(small, n_resamples=500, seed=3)["strict"]["micro"]["f1"]
     b = bootstrap(large, n_resamples=500, seed=3)["strict"]["micro"]["f1"]
-    point = metrics(small.array.sum(axis=(0, 2))[0])["f1"]
+    point = metrics(small.credits().sum(axis=0)[0])["f1"]  # strict micro F1 of the whole corpus
     assert a[0] <= point <= a[1]
     assert (b[1] - b[0]) < (a[1] - a[0]) / 3  # ~1/sqrt(40) shrinkage for 40x the units
     assert bootstrap(small, n_resamples=500, seed=3)["strict"]["micro"]["f1"] == a
@@ -87,9 +87,35 @@ def test_partial_half_credit_survives_the_matrix():
     assert ci["strict"]["micro"]["f1"] == pytest.approx([0.0, 0.0])
 
 
-def test_resample_weights_refuse_to_take_more_than_4_gib():
+def test_resample_weights_drawn_in_chunks_are_one_draw_of_every_row(monkeypatch):
+    from nerbench import uncertainty
+
+    rng = np.random.default_rng(11)
+    draws = rng.integers(0, 13, size=(50, 13))
+    expected = np.stack([np.bincount(row, minlength=13) for row in draws])
+    monkeypatch.setattr(uncertainty, "_CHUNK_ELEMENTS", 13 * 7)  # seven resamples at a time
+    assert (resample_weights(13, 50, seed=11) == expected).all()
+
+
+def test_bootstrap_is_the_same_in_chunks_and_with_sparse_counts(monkeypatch):
+    from nerbench import uncertainty
+
+    matrix = unit_matrix({k: unit(k % 4, k % 3, k % 2, "ORG" if k % 5 else "PERSON") for k in range(40)}, LABELS)
+    whole = bootstrap(matrix, n_resamples=300, seed=2)
+    monkeypatch.setattr(uncertainty, "_CHUNK_ELEMENTS", 40 * 16)
+    monkeypatch.setattr(uncertainty, "_DENSE_ELEMENTS", 0)  # multiply the sparse matrix itself
+    assert bootstrap(matrix, n_resamples=300, seed=2) == whole
+    assert whole["strict"]["PERSON"]["f1"] is not None and whole["strict"]["ORG"]["f1"] != whole["strict"]["micro"]["f1"]
+
+
+def test_resample_weights_and_bootstrap_totals_refuse_to_take_more_than_4_gib():
     from nerbench.errors import NerbenchError
 
-    # 100,000 x 10,000 x 12 bytes = 11.2 GiB
-    with pytest.raises(NerbenchError, match=r"^bootstrap: 100,000 resamples of 10,000 units would take 11\.2 GiB of memory for the draws alone \(at most 4 GiB\); ask for fewer resamples \(--bootstrap\)$"):
-        resample_weights(10_000, 100_000, 0)
+    # 300,000 x 10,000 x 4 bytes (float32 weights) = 11.2 GiB
+    with pytest.raises(NerbenchError, match=r"^bootstrap: 300,000 resamples of 10,000 units would take 11\.2 GiB of memory for the weights alone \(at most 4 GiB\); ask for fewer resamples \(--bootstrap\)$"):
+        resample_weights(10_000, 300_000, 0)
+    # the bootstrap draws in chunks, but keeps every resample's totals: 4,000,000 x 2 labels x 10 x 8 bytes = 0.6 GiB is fine,
+    # 30,000,000 of them (4.5 GiB) are not
+    matrix = unit_matrix({0: unit(1)}, LABELS)
+    with pytest.raises(NerbenchError, match=r"^bootstrap: 30,000,000 resamples of 2 labels would take 4\.5 GiB of memory for the totals alone"):
+        bootstrap(matrix, n_resamples=30_000_000, seed=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from nerbench import uncertainty
@@ -13,14 +12,15 @@ from nerbench.uncertainty import paired_test, unit_matrix
 from test_scoring import random_corpus
 
 
-def test_unit_matrix_columns_by_hand():
+def test_unit_matrix_credits_by_hand():
     # one document: ORG exact, PERSON[10,20) vs PERSON[12,20) (overlap), a spurious DATE
     counts = score_document([Span(0, 5, "ORG"), Span(10, 20, "PERSON")], [Span(0, 5, "ORG"), Span(12, 20, "PERSON"), Span(30, 35, "DATE")])
     matrix = unit_matrix({"d": counts}, ["ORG", "PERSON", "DATE"])
     strict, partial = SCHEMES.index("strict"), SCHEMES.index("partial")
-    # columns: doubled gold credit, gold spans, doubled predicted credit, predicted spans
-    assert matrix.array[0, strict].tolist() == [[2, 1, 2, 1], [0, 1, 0, 1], [0, 0, 0, 1]]
-    assert matrix.array[0, partial].tolist() == [[2, 1, 2, 1], [1, 1, 1, 1], [0, 0, 0, 1]]
+    # micro columns: doubled gold credit, gold spans, doubled predicted credit, predicted spans
+    assert matrix.credits()[0, strict].tolist() == [2, 2, 2, 3]
+    assert matrix.credits()[0, partial].tolist() == [3, 2, 3, 3]  # the overlap's half credit, doubled
+    assert matrix["d"] == counts and matrix.labels == ("ORG", "PERSON", "DATE")
 
 
 def test_unit_matrix_of_corpus_counts_equals_that_of_a_plain_mapping():
@@ -30,7 +30,7 @@ def test_unit_matrix_of_corpus_counts_equals_that_of_a_plain_mapping():
     fast = unit_matrix(per_doc, labels)
     plain = unit_matrix({doc_id: per_doc[doc_id] for doc_id in per_doc}, labels)
     assert fast.units == plain.units == tuple(gold)
-    assert np.array_equal(fast.array, plain.array) and fast.array.shape == (len(gold), 4, 5, 4)
+    assert (fast.matrix != plain.matrix).nnz == 0 and fast.matrix.shape == (len(gold), 5 * 10)
     with pytest.raises(ValueError, match="have counts but are not among the labels asked for"):
         unit_matrix(per_doc, ["ORG"])
 
