@@ -48,8 +48,14 @@ def test_a_file_of_the_baselines_own_predictions_gives_exactly_the_counts_of_mod
     assert (model["predictions_from"], from_file["predictions_from"]) == ("model", "file")
     assert (from_file["name"], from_file["version"], from_file["spec"]) == ("baseline-from-file", "3.8.0", str(baseline_file))
     assert model["schemes"]["strict"]["micro"]["tp"] > 0
-    for key in ("schemes", "per_document", "confusion", "error_summary", "errors", "predictions", "predicted_spans", "unmapped", "tokens"):
+    for key in ("schemes", "per_document", "confusion", "error_summary", "error_sample", "conventions", "documents_shown", "predicted_spans", "unmapped", "tokens"):
         assert from_file[key] == model[key], key
+    for name in ("errors.jsonl", "predictions.jsonl"):  # every error and prediction, streamed beside the report
+        lines = [json.loads(line) for line in (out / name).read_text(encoding="utf-8").split("\n") if line]
+        by_system = {}
+        for line in lines:
+            by_system.setdefault(line.pop("model")["name"], []).append(line)
+        assert by_system[from_file["name"]] == by_system[model["name"]] and by_system[model["name"]], name
     [comparison] = report_of(out)["comparisons"]
     assert comparison["delta"] == 0
 
@@ -122,11 +128,11 @@ def test_a_missing_document_is_refused_or_with_the_option_stated_first_in_every_
     )
     report = report_of(out)
     assert report["notices"] == [{"kind": "missing_documents", "text": notice}] and report["models"][0]["missing_documents"] == ["003_60ae0ecac7092d18", "004_a7989f5d7222c8d0"]
-    assert result.stdout.startswith(f"Note: {notice}\n")
+    assert result.stdout.startswith(f"Notice: {notice}\n")
     markdown = (out / "benchmark.md").read_text(encoding="utf-8")
-    assert markdown.split("\n")[2] == "**Note:** " + md_escape(notice)  # first, under the title
+    assert markdown.index("- **Notice:** " + md_escape(notice)) < markdown.index("## baseline-from-file")  # first
     html = (out / "benchmark.html").read_text(encoding="utf-8")
-    assert html.index('<p class="notice">') < html.index("<h2")
+    assert html.index('<ul class="notices">') < html.index(notice.split(" (")[0] + " 3.8.0</h2>")
 
 
 @pytest.mark.parametrize(
