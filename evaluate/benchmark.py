@@ -114,11 +114,12 @@ def file_system(read: SystemPredictions) -> SystemSource:
 def distinct_name(system: System, taken: set[tuple[str, str]]) -> System:
     """A predictions file named like a system before it gets its file's name added: the report tells systems apart by name."""
     info = system.info
-    if system.source != "file" or (info["name"], info["version"]) not in taken:
+    if not info.get("file") or (info["name"], info["version"]) not in taken:
         return system
-    name = f"{info['name']} ({Path(info['spec']).name})"
+    path = info["file"]["path"]
+    name = f"{info['name']} ({Path(path).name})"
     if (name, info["version"]) in taken:
-        name = f"{info['name']} ({info['spec']})"
+        name = f"{info['name']} ({path})"
     return System({**info, "name": name}, system.spans, system.source)
 
 

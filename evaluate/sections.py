@@ -283,7 +283,7 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
     gold = report["gold"]
     loaded = f" (loaded as {model['spec']})" if model.get("spec") else ""
     source = {"cache": "read from the prediction cache", "model": "the model ran"}.get(model["predictions_from"], f"from {model['predictions_from']}")
-    if model["predictions_from"] == "file":
+    if model.get("file"):  # a predictions file (nerbench.formats.predictions)
         system = f"System: {model_title(model)}; predictions read from {model['spec']} (SHA-256 {model['file']['sha256'][:16]})"
     else:
         system = f"Model: {model_title(model)}{loaded}, spaCy {report['spacy_version']}; predictions: {source}"
