@@ -25,23 +25,34 @@ import numpy as np
 from .spans import Span
 
 
-def token_labels(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> np.ndarray:
-    """For each token, the index of the span it belongs to, or -1 (outside any span)."""
-    owner = np.full(len(offsets), -1, dtype=np.int64)
-    if not len(offsets) or not spans:
+def _owners(tok_start: np.ndarray, tok_end: np.ndarray, span_start: np.ndarray, span_end: np.ndarray) -> np.ndarray:
+    """For each token, the index of the span it belongs to, or -1; tokens sorted and disjoint,
+    spans sorted by (start, end) and disjoint. A token two spans share goes to the earlier."""
+    owner = np.full(len(tok_start), -1, dtype=np.int64)
+    if not len(tok_start) or not len(span_start):
         return owner
-    starts = np.fromiter((s for s, _ in offsets), dtype=np.int64, count=len(offsets))
-    ends = np.fromiter((e for _, e in offsets), dtype=np.int64, count=len(offsets))
-    ordered = sorted(range(len(spans)), key=lambda k: spans[k])
-    for k in reversed(ordered):  # earlier spans last, so a shared token ends up theirs
-        span = spans[k]
-        first = int(np.searchsorted(ends, span.start, side="right"))  # first token ending after the start
-        last = int(np.searchsorted(starts, span.end, side="left"))  # tokens starting before the end
-        owner[first:last] = k
+    first = np.searchsorted(tok_end, span_start, side="right")  # first token ending after a span's start
+    stop = np.searchsorted(tok_start, span_end, side="left")  # tokens starting before its end
+    lengths = np.maximum(stop - first, 0)
+    if not lengths.any():
+        return owner
+    which = np.repeat(np.arange(len(span_start)), lengths)  # the span of each (token, span) pair, in span order
+    token = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(first, lengths)
+    shared, at = np.unique(token, return_index=True)  # the first pair of a token is its earliest span's
+    owner[shared] = which[at]
     return owner
 
 
-def token_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> list[str]:
+def token_labels(offsets: Sequence[tuple[int, int]] | np.ndarray, spans: Sequence[Span]) -> np.ndarray:
+    """For each token, the index of the span it belongs to (in the order of `spans`), or -1."""
+    tokens = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    order = np.array(sorted(range(len(spans)), key=lambda k: spans[k]), dtype=np.int64)
+    bounds = np.array([(spans[k].start, spans[k].end) for k in order], dtype=np.int64).reshape(-1, 2)
+    owner = _owners(tokens[:, 0], tokens[:, 1], bounds[:, 0], bounds[:, 1])
+    return np.where(owner >= 0, order[np.maximum(owner, 0)] if len(order) else -1, -1)
+
+
+def token_tags(offsets: Sequence[tuple[int, int]] | np.ndarray, spans: Sequence[Span]) -> list[str]:
     """The IOB2 tags of the tokens (for tests and for people; the metrics use integer codes)."""
     owner = token_labels(offsets, spans)
     tags = []
@@ -53,10 +64,29 @@ def token_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> lis
     return tags
 
 
-def _codes(offsets: Sequence[tuple[int, int]], spans: Sequence[Span], label_code: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(label code per token, 0 = outside; begins: 1 where a span's first token is)."""
-    owner = token_labels(offsets, spans)
-    codes = np.array([label_code[s.label] for s in spans] + [0], dtype=np.int64)[owner]  # owner -1 -> 0
+def _corpus_codes(
+    tokens: Sequence[np.ndarray], spans: Sequence[Sequence[Span]], label_code: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(label code of every token of the corpus, 0 = outside; 1 where a span's first token is).
+
+    All documents at once: each is shifted past the previous one's last offset, so one sorted
+    search finds every span's tokens.
+    """
+    n_docs = len(tokens)
+    tok = np.concatenate([np.asarray(t, dtype=np.int64).reshape(-1, 2) for t in tokens]) if n_docs else np.zeros((0, 2), np.int64)
+    tok_doc = np.repeat(np.arange(n_docs), [len(t) for t in tokens])
+    span_doc = np.repeat(np.arange(n_docs), [len(s) for s in spans])
+    flat = [span for doc in spans for span in doc]
+    bounds = np.array([(s.start, s.end) for s in flat], dtype=np.int64).reshape(-1, 2)
+    code = np.array([label_code[s.label] for s in flat], dtype=np.int64)
+    extent = np.zeros(n_docs, dtype=np.int64)
+    np.maximum.at(extent, tok_doc, tok[:, 1])
+    np.maximum.at(extent, span_doc, bounds[:, 1])
+    base = np.concatenate([[0], np.cumsum(extent + 1)[:-1]]) if n_docs else extent
+    start, end = bounds[:, 0] + base[span_doc], bounds[:, 1] + base[span_doc]
+    order = np.lexsort((end, start))
+    owner = _owners(tok[:, 0] + base[tok_doc], tok[:, 1] + base[tok_doc], start[order], end[order])
+    codes = np.where(owner >= 0, code[order][np.maximum(owner, 0)] if len(order) else 0, 0)
     begins = np.zeros(len(owner), dtype=np.int64)
     if len(owner):
         begins[0] = owner[0] >= 0
@@ -69,7 +99,7 @@ def _value(x: float) -> float | None:
 
 
 def token_metrics(
-    documents: Iterable[tuple[Sequence[tuple[int, int]], Sequence[Span], Sequence[Span]]],
+    documents: Iterable[tuple[Sequence[tuple[int, int]] | np.ndarray, Sequence[Span], Sequence[Span]]],
     labels: Sequence[str],
     tokenizer: str,
     description: str = "",
@@ -78,18 +108,11 @@ def token_metrics(
     from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
 
     label_code = {label: i + 1 for i, label in enumerate(labels)}
-    gold_parts, pred_parts, gold_b, pred_b = [], [], [], []
-    for offsets, gold, pred in documents:
-        g, gb = _codes(offsets, gold, label_code)
-        p, pb = _codes(offsets, pred, label_code)
-        gold_parts.append(g)
-        pred_parts.append(p)
-        gold_b.append(gb)
-        pred_b.append(pb)
-    y_true = np.concatenate(gold_parts) if gold_parts else np.zeros(0, dtype=np.int64)
-    y_pred = np.concatenate(pred_parts) if pred_parts else np.zeros(0, dtype=np.int64)
-    tags_true = y_true * 2 + (np.concatenate(gold_b) if gold_b else 0)
-    tags_pred = y_pred * 2 + (np.concatenate(pred_b) if pred_b else 0)
+    docs = list(documents)
+    tokens = [offsets for offsets, _, _ in docs]
+    y_true, gold_begins = _corpus_codes(tokens, [gold for _, gold, _ in docs], label_code)
+    y_pred, pred_begins = _corpus_codes(tokens, [pred for _, _, pred in docs], label_code)
+    tags_true, tags_pred = y_true * 2 + gold_begins, y_pred * 2 + pred_begins
     n = int(len(y_true))
     correct = int(np.count_nonzero(tags_true == tags_pred))
     codes = list(range(1, len(labels) + 1))

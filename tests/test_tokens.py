@@ -6,11 +6,13 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, classification_report
 
 from nerbench.formats.spacy import token_offsets
 from nerbench.spans import Span
-from nerbench.tokens import token_metrics, token_tags
+from nerbench.tokens import token_labels, token_metrics, token_tags
 
 # "Ma Huateng visited Nanjing today": five tokens.
 TOKENS = [(0, 2), (3, 10), (11, 18), (19, 26), (27, 32)]
@@ -53,7 +55,7 @@ def test_token_metrics_equal_classification_report_on_the_tags():
     rng = random.Random(7)
     words = [f"w{i}" for i in range(400)]
     text = " ".join(words)
-    offsets = token_offsets({"d": text}, "whitespace")["d"]
+    offsets = token_offsets({"d": text}, "whitespace")["d"].tolist()
 
     def random_spans():
         spans, i = [], 0
@@ -81,5 +83,44 @@ def test_token_metrics_equal_classification_report_on_the_tags():
 def test_the_spacy_tokenisation_leaves_whitespace_tokens_out():
     offsets = token_offsets({"d": "Fujian\u00a0Province  is in China.\nNew"}, "spacy")["d"]
     text = "Fujian\u00a0Province  is in China.\nNew"
-    assert [text[s:e] for s, e in offsets] == ["Fujian", "Province", "is", "in", "China", ".", "New"]
-    assert token_offsets({"d": text}, "whitespace")["d"] == [(0, 6), (7, 15), (17, 19), (20, 22), (23, 29), (30, 33)]
+    assert [text[s:e] for s, e in offsets.tolist()] == ["Fujian", "Province", "is", "in", "China", ".", "New"]
+    assert token_offsets({"d": text}, "whitespace")["d"].tolist() == [[0, 6], [7, 15], [17, 19], [20, 22], [23, 29], [30, 33]]
+    assert [len(v) for v in token_offsets({"e": "", "s": "  \n"}, "spacy").values()] == [0, 0]
+
+
+@st.composite
+def tokens_and_spans(draw):
+    """Tokens with gaps, and non-overlapping spans whose edges may fall inside tokens."""
+    offsets, pos = [], 0
+    for _ in range(draw(st.integers(0, 12))):
+        pos += draw(st.integers(0, 2))
+        length = draw(st.integers(1, 4))
+        offsets.append((pos, pos + length))
+        pos += length
+    cuts = sorted(draw(st.sets(st.integers(0, pos + 1), max_size=10)))
+    spans = [Span(a, b, draw(st.sampled_from(["X", "Y"]))) for a, b in zip(cuts[::2], cuts[1::2])]
+    return offsets, draw(st.permutations(spans))
+
+
+@given(tokens_and_spans())
+def test_token_ownership_equals_a_token_by_token_reading(case):
+    offsets, spans = case
+    expected = []
+    for start, end in offsets:  # the rule, one token at a time: the earliest span that shares a character with it
+        touching = [k for k, s in enumerate(spans) if s.start < end and start < s.end]
+        expected.append(min(touching, key=lambda k: spans[k]) if touching else -1)
+    assert token_labels(offsets, spans).tolist() == expected
+
+
+@given(st.lists(st.tuples(tokens_and_spans(), tokens_and_spans()), max_size=5))
+def test_corpus_metrics_equal_the_tags_of_each_document_counted_together(cases):
+    docs = [(offsets, gold, [s for s in pred_spans]) for (offsets, gold), (_, pred_spans) in cases]
+    true_tags = [t for offsets, gold, _ in docs for t in token_tags(offsets, gold)]
+    pred_tags = [t for offsets, _, pred in docs for t in token_tags(offsets, pred)]
+    m = token_metrics(docs, ["X", "Y"], "test")
+    assert (m["tokens"], m["correct_tags"]) == (len(true_tags), sum(a == b for a, b in zip(true_tags, pred_tags)))
+    for label in ("X", "Y"):
+        gold_has = [t[2:] == label for t in true_tags]
+        pred_has = [t[2:] == label for t in pred_tags]
+        tp = sum(g and p for g, p in zip(gold_has, pred_has))
+        assert (m["per_label"][label]["tp"], m["per_label"][label]["support"], m["per_label"][label]["predicted"]) == (tp, sum(gold_has), sum(pred_has))

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
+
 from nerbench.errors import NerbenchError
 from nerbench.spans import Span, describe
 
@@ -64,17 +66,25 @@ def make_doc(text: str, tokenizer: str = "spacy"):
     return Doc(nlp.vocab, words=words, spaces=spaces)
 
 
-def token_offsets(texts: Mapping[str, str], tokenizer: str = "spacy") -> dict[str, list[tuple[int, int]]]:
-    """(start, end) character offsets of the tokens of every text; whitespace tokens left out."""
+def token_offsets(texts: Mapping[str, str], tokenizer: str = "spacy") -> dict[str, np.ndarray]:
+    """Per text, an array of its tokens' (start, end) character offsets, one row a token; whitespace tokens left out."""
     check_tokenizer(tokenizer)
     if tokenizer == "whitespace":  # the same tokens as make_doc's, without building a Doc
-        return {doc_id: [m.span() for m in re.finditer(r"\S+", text)] for doc_id, text in texts.items()}
+        return {doc_id: _pairs([m.span() for m in re.finditer(r"\S+", text)]) for doc_id, text in texts.items()}
     nlp = _blank_english()
     out = {}
     for doc_id, doc in zip(texts, nlp.tokenizer.pipe(texts.values())):
-        idx, length, space = doc.to_array(["IDX", "LENGTH", "IS_SPACE"]).T.tolist() if len(doc) else ([], [], [])
-        out[doc_id] = [(i, i + n) for i, n, s in zip(idx, length, space) if not s]
+        if not len(doc):
+            out[doc_id] = _pairs([])
+            continue
+        idx, length, space = doc.to_array(["IDX", "LENGTH", "IS_SPACE"]).astype(np.int64).T
+        keep = space == 0
+        out[doc_id] = np.stack([idx[keep], idx[keep] + length[keep]], axis=1)
     return out
+
+
+def _pairs(spans: list[tuple[int, int]]) -> np.ndarray:
+    return np.array(spans, dtype=np.int64).reshape(-1, 2)
 
 
 @dataclass
