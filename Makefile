@@ -13,10 +13,12 @@ REPORTS ?= reports
 PYTEST_ARGS ?=
 FAIL_UNDER ?=
 CACHE ?= .cache/predictions
-LS_PORT ?= 8080
+LS_PORT ?=
 LS_STATE ?= .labelstudio
 PROJECT ?= nerbench gold
 PREANNOTATE ?=
+ANNOTATORS ?= 2
+REVIEWERS ?=
 BENCH_DOCS ?= 20000
 
 RUNTIME_STAMP := $(VENV)/.runtime-installed
@@ -84,17 +86,17 @@ bench: $(DEV_STAMP) $(LS_STAMP) ## Benchmark scorer, bootstrap, evaluate, Label 
 	$(BENCH) scale --model $(MODEL) --parts $(BENCH_PARTS)
 	$(BENCH) report --parts $(BENCH_PARTS) --output $(REPORTS)/bench.json --markdown BENCHMARKS.md
 
-labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT in the background (SQLite, or PostgreSQL at NERBENCH_DATABASE_URL); print how to log in
-	$(NERBENCH) labelstudio start --port $(LS_PORT) --state-dir "$(LS_STATE)"
+labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT (8080 at first; kept) in the background (SQLite, or PostgreSQL at NERBENCH_DATABASE_URL); print how to log in
+	$(NERBENCH) labelstudio start $(if $(LS_PORT),--port $(LS_PORT)) --state-dir "$(LS_STATE)"
 
 labelstudio-stop: $(RUNTIME_STAMP) ## Stop the local Label Studio (its annotations are kept)
 	$(NERBENCH) labelstudio stop --state-dir "$(LS_STATE)"
 
-push: $(RUNTIME_STAMP) ## Push the seeds to the Label Studio project (network; PREANNOTATE=1 adds model predictions)
-	$(NERBENCH) push --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)" $(if $(PREANNOTATE),--preannotate --model $(MODEL))
+push: $(RUNTIME_STAMP) ## Push the seeds to the Label Studio project, ANNOTATORS passes per task (network; PREANNOTATE=1 adds model predictions)
+	$(NERBENCH) push --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)" --annotators $(ANNOTATORS) $(if $(PREANNOTATE),--preannotate --model $(MODEL))
 
-pull: $(RUNTIME_STAMP) ## Pull the annotations from Label Studio into GOLD, with agreement and conflicts (network)
-	$(NERBENCH) pull --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)"
+pull: $(RUNTIME_STAMP) ## Pull the annotations from Label Studio into GOLD, with agreement and conflicts (network; REVIEWERS="a@x b@y")
+	$(NERBENCH) pull --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) --project "$(PROJECT)" --state-dir "$(LS_STATE)" $(foreach r,$(REVIEWERS),--reviewer $(r))
 
 lock: ## Re-pin requirements/*.txt with hashes from requirements/*.in (needs the network)
 	test -x $(VENV)-lock/bin/uv || ($(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet uv)

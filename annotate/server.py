@@ -7,12 +7,17 @@ waits on GET /health and returns. `stop()` ends it; annotations stay in `<state>
 The database is SQLite in `<state>/data`, or, for a team server, a PostgreSQL database given
 on the first start (`Database`); it is recorded in `<state>/database.json` (mode 0600), so later
 starts use the same one and a state folder never switches databases silently.
+
+Everything the server writes is readable by its owner only (the SQLite file holds every token),
+it never reaches the internet by itself (`OFFLINE_ENV`), and `stop()` only signals the process
+`start()` started (its pid, start time and data folder are checked in /proc).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -37,6 +42,12 @@ LEAKING_ENV = ("PORT", "HOST", "USERNAME", "PASSWORD")
 # the database is chosen by `start(database=...)` only, never by whatever the shell exports.
 DATABASE_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
 DATABASE_ENV = tuple(prefix + name for name in DATABASE_SETTINGS for prefix in ("", "LABEL_STUDIO_", "HEARTEX_"))
+# What Label Studio 1.23.2 would send out by itself, each off (read in its sources, checked by the
+# browser test): the newest version from pypi.org on start, Google Analytics and a labelstud.io
+# tracking frame in its pages, server and page errors to sentry.io (whose script comes from a CDN).
+OFFLINE_ENV = {"LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": ""}
+OFFLINE_OVERRIDES = tuple(prefix + name for name in OFFLINE_ENV for prefix in ("LABEL_STUDIO_", "HEARTEX_", "") if prefix + name not in OFFLINE_ENV)
+SQLITE_NAME = "label_studio.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -67,11 +78,11 @@ class Database:
             parts = urllib.parse.urlsplit(url)
             port = parts.port or 5432
         except ValueError as e:
-            raise NerbenchError(f"database URL {_redact(url)}: {e}") from None
+            raise NerbenchError(f"database URL {redact_url(url)}: {e}") from None
         name = urllib.parse.unquote(parts.path.lstrip("/"))
         if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.username or not name or "/" in name:
             raise NerbenchError(
-                f"database URL {_redact(url)}: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE (only PostgreSQL is supported)"
+                f"database URL {redact_url(url)}: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE (only PostgreSQL is supported)"
             )
         password = urllib.parse.unquote(parts.password) if parts.password is not None else ""
         return cls(name, urllib.parse.unquote(parts.username), password, parts.hostname, port)
@@ -99,7 +110,7 @@ class Database:
         return (self.name, self.user, self.host, self.port) == (other.name, other.user, other.host, other.port)
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         parts = urllib.parse.urlsplit(url)
@@ -158,9 +169,27 @@ def credentials_path(state_dir: Path) -> Path:
 
 
 def load_credentials(state_dir: Path) -> Credentials | None:
-    return _read_private(
-        credentials_path(state_dir), Credentials, "credentials file", "; remove it and the data folder to start afresh"
-    )
+    creds = _read_private(credentials_path(state_dir), Credentials, "credentials file", "; restore it from a backup")
+    if creds is not None and not all(isinstance(v, str) for v in asdict(creds).values()):
+        raise NerbenchError(f"{credentials_path(state_dir)}: not a credentials file (url, username, password and token must be strings); restore it from a backup")
+    return creds
+
+
+def credentials_port(state_dir: Path, creds: Credentials) -> int:
+    """The port in the credentials' URL; a bad one (say, written by an older version) is one error line."""
+    try:
+        port = urllib.parse.urlsplit(creds.url).port
+    except ValueError:
+        port = None
+    if port is None:
+        raise NerbenchError(f"{credentials_path(state_dir)}: URL {creds.url!r} has no valid port; start with --port N (LS_PORT=N) to replace it")
+    return port
+
+
+def check_port(port: int, option: str = "--port") -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise NerbenchError(f"{option} {port}: not a TCP port (1-65535)")
+    return port
 
 
 def create_credentials(state_dir: Path, port: int) -> Credentials:
@@ -169,7 +198,7 @@ def create_credentials(state_dir: Path, port: int) -> Credentials:
     state_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(state_dir, 0o700)
     creds = Credentials(
-        url=f"http://{HOST}:{port}",
+        url=f"http://{HOST}:{check_port(port)}",
         username="admin@nerbench.local",
         password=secrets.token_urlsafe(18),
         token=secrets.token_hex(20),
@@ -195,6 +224,16 @@ def is_healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def token_works(url: str, token: str, timeout: float = 10.0) -> bool:
+    """Whether the server takes the token (a server whose admin has another password and token does not)."""
+    request = urllib.request.Request(f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def port_is_free(port: int) -> bool:
     """Whether a server could listen on the port (connections in TIME_WAIT do not count, as for any server)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -212,50 +251,143 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# ---- the process we started ---------------------------------------------------------------------
+
+
 def _pid_path(state_dir: Path) -> Path:
     return Path(state_dir) / "server.pid"
 
 
-def running_pid(state_dir: Path) -> int | None:
-    path = _pid_path(state_dir)
+def _data_dir(state_dir: Path) -> Path:
+    return (Path(state_dir) / "data").resolve()
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time (clock ticks after boot, field 22 of /proc/<pid>/stat), or None when it is gone."""
     try:
-        pid = int(path.read_text().strip())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError, OSError):
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name in parentheses may hold spaces
+    return int(fields[19])
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return []
+
+
+def _record_process(state_dir: Path, pid: int) -> None:
+    record = {"pid": pid, "start_time": _start_time(pid), "data_dir": str(_data_dir(state_dir))}
+    atomic_write_text(_pid_path(state_dir), json.dumps(record) + "\n", mode=0o600)
+
+
+def running_pid(state_dir: Path) -> int | None:
+    """The pid of the server started from `state_dir` if it still runs; None for a stale or foreign pid file.
+
+    A pid is only trusted when /proc shows the same process: the start time recorded with it,
+    and a command line with this state folder's `--data-dir`. A pid file with any other process's
+    pid (reused after a reboot, edited, 0, our own) is stale.
+    """
+    try:
+        text = _pid_path(state_dir).read_text()
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if _is_int(record):  # a pid file of an older version: the command line must still match
+        record = {"pid": record}
+    if not isinstance(record, dict) or not _is_int(record.get("pid")):
+        return None
+    pid = record["pid"]
+    if pid <= 1 or pid == os.getpid() or pid == os.getpgid(0):
+        return None
+    started = _start_time(pid)
+    if started is None or (record.get("start_time") is not None and record["start_time"] != started):
+        return None
+    command = _command_line(pid)
+    data_dir = str(_data_dir(state_dir))
+    if not any("label-studio" in part or "label_studio" in part for part in command[:3]) or data_dir not in command:
         return None
     return pid
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _has_data(state_dir: Path) -> bool:
+    return (Path(state_dir) / "data" / SQLITE_NAME).exists()
+
+
+def _make_private(state_dir: Path) -> None:
+    """The state and data folders 0700, the SQLite files 0600 (they hold every account's token)."""
+    state_dir = Path(state_dir)
+    os.chmod(state_dir, 0o700)
+    data_dir = state_dir / "data"
+    if data_dir.is_dir():
+        os.chmod(data_dir, 0o700)
+        for path in data_dir.glob(f"{SQLITE_NAME}*"):
+            os.chmod(path, 0o600)
+
+
 def start(
-    state_dir: Path = DEFAULT_STATE_DIR, port: int = DEFAULT_PORT, timeout: float = 240.0, database: Database | None = None
+    state_dir: Path = DEFAULT_STATE_DIR, port: int | None = None, timeout: float = 240.0, database: Database | None = None
 ) -> tuple[Credentials, bool]:
     """Start the local server (or find it running); return (credentials, whether it was started now).
 
-    `database` (first start only; later starts reuse it) puts the data in PostgreSQL instead
-    of SQLite; the database must exist and belong to its user, Label Studio creates the tables.
+    `port` is required on the first start only (default 8080); given later, it moves the server
+    to that port (it is kept in the credentials). `database` (first start only; later starts reuse
+    it) puts the data in PostgreSQL instead of SQLite; the database must exist and belong to its
+    user, Label Studio creates the tables.
     """
     state_dir = Path(state_dir)
+    if port is not None:
+        check_port(port)
     creds = load_credentials(state_dir)
+    if creds is None and _has_data(state_dir):
+        raise NerbenchError(
+            f"{state_dir / 'data'} holds a Label Studio database, but {credentials_path(state_dir)} is missing: the admin's "
+            "password and API token are in it and cannot be made anew; restore it from a backup, or move "
+            f"{state_dir} away to start afresh (its annotations stay in {state_dir / 'data'})"
+        )
     database = choose_database(state_dir, database, first_start=creds is None)
-    if creds is not None and running_pid(state_dir) and is_healthy(creds.url):
-        return creds, False
+    if creds is not None:
+        moved = f"http://{HOST}:{port}" if port is not None else None
+        if moved is None:
+            credentials_port(state_dir, creds)  # a bad port recorded earlier is an error; a new --port replaces it
+        if running_pid(state_dir) and is_healthy(creds.url):
+            if moved is not None and moved != creds.url:
+                raise NerbenchError(f"Label Studio from {state_dir} is running at {creds.url}; stop it first to move it to port {port}")
+            return creds, False
+        if moved is not None:
+            creds = Credentials(moved, creds.username, creds.password, creds.token)
+    target = port or (credentials_port(state_dir, creds) if creds else DEFAULT_PORT)
+    if not port_is_free(target):
+        raise NerbenchError(
+            f"port {target} on {HOST} is in use by another program; stop it, or start on another port with "
+            "--port N (LS_PORT=N make labelstudio; the port is kept for later starts). Label Studio would silently take the next port"
+        )
     if creds is None:
-        creds = create_credentials(state_dir, port)
+        creds = create_credentials(state_dir, target)
+    else:
+        _write_private(credentials_path(state_dir), creds)  # the same, or with the new port
     if database is not None:
         save_database(state_dir, database)  # first start, or a new password for the same database
     else:
         database_path(state_dir).unlink(missing_ok=True)  # no stale record from an earlier state folder
-    port = int(creds.url.rsplit(":", 1)[1])
-    if not port_is_free(port):
-        raise NerbenchError(
-            f"port {port} on {HOST} is in use by another program; stop it, or remove {credentials_path(state_dir)} "
-            "and run again with LS_PORT=<another port> (Label Studio would silently take the next port)"
-        )
+    port = credentials_port(state_dir, creds)
     data_dir = state_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in LEAKING_ENV and k not in DATABASE_ENV}
+    _make_private(state_dir)
+    env = {k: v for k, v in os.environ.items() if k not in LEAKING_ENV and k not in DATABASE_ENV and k not in OFFLINE_OVERRIDES}
     if database is not None:
         env.update(database.env())
+    env.update(OFFLINE_ENV)
     env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] = "true"
     env.setdefault("LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK", "true")
     # The account goes through the environment, not the command line, which any local user can read with `ps`.
@@ -268,16 +400,26 @@ def start(
         "--enable-legacy-api-token",
     ]  # fmt: skip
     log_path = state_dir / "server.log"
-    with open(log_path, "ab") as log:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "ab") as log:
+        # umask 077: the database, exports and uploads Label Studio makes are its owner's only
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True, umask=0o077
         )
-    _pid_path(state_dir).write_text(f"{process.pid}\n")
+    _record_process(state_dir, process.pid)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise NerbenchError(f"Label Studio exited with status {process.returncode} while starting; see {log_path}: {_last_line(log_path)}")
         if is_healthy(creds.url):
+            _make_private(state_dir)
+            if not token_works(creds.url, creds.token):
+                stop(state_dir)
+                raise NerbenchError(
+                    f"Label Studio started at {creds.url} but refuses the admin token of {credentials_path(state_dir)}: its "
+                    "database already has an admin with another password and token; stopped it. Restore the credentials "
+                    "file that belongs to this database, or use a fresh database"
+                )
             return creds, True
         time.sleep(0.5)
     stop(state_dir)
@@ -285,20 +427,29 @@ def start(
 
 
 def stop(state_dir: Path = DEFAULT_STATE_DIR, timeout: float = 30.0) -> bool:
-    """Stop the server started from `state_dir`; return whether one was running."""
+    """Stop the server started from `state_dir`; return whether one was running.
+
+    Only a process `running_pid` recognises is signalled: its process group when it leads one
+    (as `start` makes it), else the process alone.
+    """
     pid = running_pid(state_dir)
     if pid is None:
         _pid_path(state_dir).unlink(missing_ok=True)
         return False
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    group = os.getpgid(pid) == pid
+
+    def signal_it(sig: int) -> None:
+        try:
+            os.killpg(pid, sig) if group else os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    signal_it(signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     if _alive(pid):
-        os.killpg(pid, signal.SIGKILL)
+        signal_it(signal.SIGKILL)
     _pid_path(state_dir).unlink(missing_ok=True)
     return True
 
@@ -319,8 +470,85 @@ def _alive(pid: int) -> bool:
 
 def _last_line(path: Path) -> str:
     try:
-        lines = [l for l in path.read_text(errors="replace").splitlines() if l.strip()]
+        lines = [l for l in path.read_text(errors="replace").split("\n") if l.strip()]
     except FileNotFoundError:
         return "(no log)"
     return lines[-1] if lines else "(empty log)"
 
+
+# ---- accounts of annotators and reviewers --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person's account on the local server: they log in with it, and nerbench acts with their own token."""
+
+    email: str
+    password: str
+    token: str
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def accounts_path(state_dir: Path) -> Path:
+    return Path(state_dir) / "accounts"
+
+
+def account_path(state_dir: Path, email: str) -> Path:
+    if not _EMAIL.match(email):
+        raise NerbenchError(f"{email!r} is not an e-mail address (an account is named by its e-mail)")
+    return accounts_path(state_dir) / f"{email.lower()}.json"
+
+
+def load_account(state_dir: Path, email: str) -> Account | None:
+    return _read_private(account_path(state_dir, email), Account, "account file", "; make it again with a new e-mail")
+
+
+def create_account(state_dir: Path, email: str, timeout: float = 60.0) -> Account:
+    """Sign a person up on the running local server through its invitation link, as they would.
+
+    The account gets a generated password (to log in to the page) and its own API token (read
+    after logging in), both kept in `<state>/accounts/<email>.json`, mode 0600. An e-mail that
+    already has an account on the server is refused: Label Studio tells people apart by it.
+    """
+    import httpx
+
+    state_dir = Path(state_dir)
+    email = email.strip()
+    path = account_path(state_dir, email)
+    email = email.lower()
+    creds = load_credentials(state_dir)
+    if creds is None or not is_healthy(creds.url):
+        raise NerbenchError(f"the local Label Studio of {state_dir} is not running: start it with `make labelstudio`")
+    if path.exists():
+        raise NerbenchError(f"{path} exists: {email} has a local account already")
+    admin = {"Authorization": f"Token {creds.token}"}
+    try:
+        account = _sign_up(creds, admin, email, timeout)
+    except httpx.HTTPError as e:
+        raise NerbenchError(f"Label Studio at {creds.url} did not sign up {email}: {e}; see {state_dir / 'server.log'}") from None
+    _write_private(path, account)
+    return account
+
+
+def _sign_up(creds: Credentials, admin: dict[str, str], email: str, timeout: float) -> Account:
+    import httpx
+
+    with httpx.Client(base_url=creds.url, timeout=timeout) as http:
+        users = http.get("/api/users/", headers=admin)
+        users.raise_for_status()
+        if any((u.get("email") or "").lower() == email for u in users.json()):
+            raise NerbenchError(f"Label Studio at {creds.url} has an account {email} already; a second one would not be told apart")
+        invite = http.get("/api/invite", headers=admin)
+        invite.raise_for_status()
+        signup = f"/user/signup/?token={urllib.parse.quote(invite.json()['token'])}"
+        page = http.get(signup)
+        password = secrets.token_urlsafe(18)
+        form = {"csrfmiddlewaretoken": http.cookies.get("csrftoken") or "", "email": email, "password": password}
+        done = http.post(signup, data=form, headers={"Referer": f"{creds.url}{signup}"})
+        if page.status_code != 200 or done.status_code != 302:
+            raise NerbenchError(f"Label Studio at {creds.url} did not sign up {email} (HTTP {done.status_code})")
+        token = http.get("/api/current-user/token")  # the new account's own session, after signing up
+        token.raise_for_status()
+        return Account(email, password, token.json()["token"])

@@ -162,7 +162,7 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         pulls, pull_requests, pull_server_requests = [], [], []
         pull_steps: dict[str, list[float]] = {}
         for _ in range(repeat):
-            with time_calls(pull_module, ["require_project", "fetch_export", "fetch_users", "write_pull"], pull_steps):
+            with time_calls(pull_module, ["require_project", "fetch_export", "fetch_users", "plan_pull", "write_files"], pull_steps):
                 t0 = time.perf_counter()
                 pulled = pull(client, conn, seeds, scheme, "bench pull", gold_path)
                 pulls.append(time.perf_counter() - t0)
@@ -223,7 +223,8 @@ PULL_STEPS = {
     "require_project": "find the project by title",
     "fetch_export": "export the project: one request, downloaded",
     "fetch_users": "list the users (annotators' names)",
-    "write_pull": "validate, adjudicate, agreement, write the gold atomically",
+    "plan_pull": "validate, adjudicate, agreement, diff against the previous gold",
+    "write_files": "write gold, export and pull report as one set",
 }
 
 

@@ -30,7 +30,7 @@ from nerbench.analysis import boundary_notes, confusion_matrix, conventions, doc
 from nerbench.errors import NerbenchError
 from nerbench.formats.predictions import SystemPredictions, load_predictions
 from nerbench.formats.spacy import TOKENIZERS, token_offsets
-from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, load_gold
+from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, describe_provisional, load_gold
 from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelScheme, check_model_labels, load_label_map, load_scheme
 from nerbench.scoring import SCHEMES, Counts, Matching, UnitCounts, averages, match_corpus, metrics
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
@@ -181,16 +181,21 @@ def run_evaluation(
     cache_dir: str | Path | None = DEFAULT_CACHE,
     systems: Sequence[SystemSource] = (),
     quiet: bool = True,
+    allow_provisional: bool = False,
     prediction_files: Sequence[str | Path] = (),
-    missing: str = "refuse",
+    missing_predictions: str = "refuse",
     tokenizer: str | None = "spacy",
 ) -> Evaluation:
     """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
 
+    A provisional gold (unresolved conflicts, too few annotators: see gold/README.md) is refused
+    unless `allow_provisional`; the report then says so first, in its `notices`.
+
     The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
     a function of the gold texts that returns a `System`) in their order, then the
     `prediction_files` (nerbench.formats.predictions; all checked before any model runs;
-    `missing="empty"` counts a gold document without a line as predicting nothing, in a notice);
+    `missing_predictions="empty"` counts a gold document without a line as predicting nothing,
+    in a notice);
     the first of all is the baseline of the paired tests. `tokenizer` ("spacy", "whitespace", or
     None for none) gives the tokens of the token-level metrics. `quiet=False` draws progress bars
     on stderr when it is a terminal.
@@ -202,11 +207,16 @@ def run_evaluation(
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
+    provisional = describe_provisional(gold)
+    if provisional and not allow_provisional:
+        raise NerbenchError(f"{gold_path}: {provisional}; resolve them and pull again, or score it anyway with --allow-provisional")
     label_map = load_label_map(label_map_path, scheme) if label_map_path else IDENTITY_MAP
     texts = {doc.id: doc.text for doc in gold.documents}
     cache = PredictionCache(cache_dir) if cache_dir else None
     notices: list[dict[str, str]] = []
-    files = [load_predictions(path, texts, scheme, label_map, missing) for path in prediction_files]
+    if provisional:
+        notices.append(notice("provisional_gold", f"Scored against a {provisional}. These scores are not final."))
+    files = [load_predictions(path, texts, scheme, label_map, missing_predictions) for path in prediction_files]
     for f in files:
         if f.missing:
             shown = ", ".join(f.missing[:10]) + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
@@ -245,6 +255,7 @@ def run_evaluation(
             "documents": len(gold.documents),
             "spans": gold.n_spans,
             "seeds_without_gold": missing,
+            "provisional": [d.id for d in gold.provisional],
         },
         "label_scheme": {
             "name": scheme.name,

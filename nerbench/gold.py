@@ -4,7 +4,9 @@
      "spans": [{"start": 14, "end": 21, "label": "GPE", "text": "Jiangsu"}], "meta": {...}}
 
 Offsets are half-open code-point offsets into `text`; spans are sorted and never overlap.
-gold/README.md documents the format.
+A document whose gold is not final (unresolved conflicts, fewer annotators than required) carries
+`"provisional": {...}`; a gold with such a document is provisional, and `evaluate` refuses it
+unless told otherwise. gold/README.md documents the format.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Document:
     text: str
     spans: tuple[Span, ...]
     meta: dict[str, Any] = field(default_factory=dict)
+    provisional: dict[str, int] | None = None  # why this document's gold is not final yet
 
     @property
     def text_sha256(self) -> str:
@@ -44,6 +47,8 @@ class Document:
         }
         if self.meta:
             data["meta"] = self.meta
+        if self.provisional:
+            data["provisional"] = self.provisional
         return data
 
 
@@ -57,10 +62,38 @@ class Gold:
     def n_spans(self) -> int:
         return sum(len(doc.spans) for doc in self.documents)
 
+    @property
+    def provisional(self) -> tuple[Document, ...]:
+        """The documents whose gold is not final yet."""
+        return tuple(doc for doc in self.documents if doc.provisional)
 
-def load_gold(path: str | os.PathLike, seeds: Seeds, scheme: LabelScheme) -> Gold:
+
+def describe_provisional(gold: Gold) -> str | None:
+    """One line naming the provisional documents and why, or None for a final gold."""
+    docs = gold.provisional
+    if not docs:
+        return None
+    conflicts = sum(d.provisional.get("unresolved_conflicts", 0) for d in docs)
+    reasons = []
+    for d in docs:
+        p, why = d.provisional, []
+        if p.get("unresolved_conflicts"):
+            why.append(f"{p['unresolved_conflicts']} unresolved conflict{'s' if p['unresolved_conflicts'] > 1 else ''}")
+        if p.get("annotators", 0) < p.get("annotators_required", 0):
+            why.append(f"{p['annotators']} of {p['annotators_required']} annotators")
+        if p.get("unplaced_spans"):
+            why.append(f"{p['unplaced_spans']} spans not carried to the changed text")
+        reasons.append(f"{d.id} ({', '.join(why) or 'not final'})")
+    return (
+        f"provisional gold: {len(docs)} of {len(gold.documents)} documents not final, {conflicts} unresolved "
+        f"conflict{'' if conflicts == 1 else 's'}: {'; '.join(reasons)}"
+    )
+
+
+def load_gold(path: str | os.PathLike, seeds: Seeds | None, scheme: LabelScheme) -> Gold:
     """Load and validate a gold file; the first problem raises NerbenchError naming file:line and document.
 
+    `seeds=None` skips the check against the seeds (for an earlier gold, read only to compare).
     The file is read as part of its folder's set of files (gold, export, pull report): a set being
     replaced is waited for, one whose writing was interrupted is completed first.
     """
@@ -92,10 +125,10 @@ def document_line(line: str, where: str, seen: dict[str, int], lineno: int) -> t
     return data, doc_id, where
 
 
-def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
+def _parse_line(line: str, where: str, seeds: Seeds | None, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
     data, doc_id, where = document_line(line, where, seen, lineno)
-    seed = seeds.get(doc_id)
-    if seed is None:
+    seed = seeds.get(doc_id) if seeds is not None else None
+    if seeds is not None and seed is None:
         raise NerbenchError(f"{where}: unknown document id (not in {seeds.folder}/manifest.json)")
     text = data.get("text")
     if not isinstance(text, str):
@@ -103,7 +136,7 @@ def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: 
     actual = sha256_text(text)
     if data.get("text_sha256") != actual:
         raise NerbenchError(f"{where}: text_sha256 {str(data.get('text_sha256'))[:12]}… is not the SHA-256 of the text ({actual[:12]}…)")
-    if actual != seed.sha256:
+    if seed is not None and actual != seed.sha256:
         raise NerbenchError(
             f"{where}: text differs from the seed {seeds.folder / seed.file} "
             f"(SHA-256 {actual[:12]}…, seed {seed.sha256[:12]}…)"
@@ -116,7 +149,12 @@ def _parse_line(line: str, where: str, seeds: Seeds, scheme: LabelScheme, seen: 
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise NerbenchError(f'{where}: "meta" must be an object')
-    return Document(doc_id, text, tuple(spans), meta)
+    provisional = data.get("provisional")
+    if provisional is not None and (
+        not isinstance(provisional, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in provisional.values())
+    ):
+        raise NerbenchError(f'{where}: "provisional" must be an object of counts, e.g. {{"unresolved_conflicts": 2}}')
+    return Document(doc_id, text, tuple(spans), meta, provisional or None)
 
 
 def dumps_gold(documents: list[Document] | tuple[Document, ...]) -> str:

@@ -112,10 +112,23 @@ def ls_server(tmp_path_factory):
     if "LABEL_STUDIO_BIN" not in os.environ and local.exists():
         os.environ["LABEL_STUDIO_BIN"] = str(local)
     state = tmp_path_factory.mktemp("labelstudio")
-    creds, started = server.start(state, server.free_port())
+    # the first start migrates a new database: minutes on a busy machine
+    creds, started = server.start(state, server.free_port(), timeout=600)
     assert started
     yield state, creds
     server.stop(state)
+
+
+@pytest.fixture(scope="session")
+def ls_accounts(ls_server):
+    """Alice and Bob (annotators) and a reviewer: real accounts on the test server, each with their own key.
+
+    Made as `nerbench labelstudio add-user` makes them: signed up through the invitation link.
+    """
+    from nerbench.annotate import server
+
+    state, _ = ls_server
+    return {name: server.create_account(state, f"{name}@example.org") for name in ("alice", "bob", "reviewer")}
 
 
 # Variables that would point make or the CLI at another server, project or database than the test's.

@@ -1,21 +1,30 @@
-"""The annotator's path in the real Label Studio page, in headless Chromium.
+"""The annotators' path in the real Label Studio page, in headless Chromium.
 
-Log in through the login form of the server that `make labelstudio` starts (`server.start`),
-open tasks pushed by `make push`, check the labels, hotkeys and guidelines on the page, label
-spans with the mouse and the scheme's hotkeys, submit, and let `make pull` bring them back into
-the gold with the offsets of the selected text. A sloppy selection (a space too many) is
-refused by pull, fixed on the page as the README says, and pulled again.
+The first annotator logs in with their own account (made as `nerbench labelstudio add-user`
+makes it) through the login form of the server that `make labelstudio` starts, opens tasks
+pushed by `make push`, checks the labels, hotkeys and guidelines on the page (every line of the
+guidelines inside the Instructions dialog), labels spans with the mouse and the scheme's hotkeys,
+submits, and `make pull` brings them back into the gold with the offsets of the selected text. A
+sloppy selection (a space too many) is refused by pull, fixed on the page as the README says,
+and pulled again.
+
+The second annotator, with an account of their own, takes *Label All Tasks*: they are served the
+task the first annotator did, without seeing the first one's spans, label it their own way, and
+`make pull` shows the disagreement as a conflict. No page ever sends a request beyond 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from nerbench.annotate.client import Connection, connect, find_project
-from nerbench.annotate.push import existing_tasks
+from nerbench.annotate.push import existing_tasks, import_annotations
+from nerbench.gold import Document
+from nerbench.spans import Span
 
 from conftest import find, run_make
 
@@ -60,6 +69,10 @@ RENDERED_TEXT = """() => {
 }"""
 HIGHLIGHTS = """() => [...document.querySelectorAll('.lsf-richtext__container .htx-highlight')].map(
   e => [e.textContent, Number(e.dataset.start), Number(e.dataset.end), e.dataset.label])"""
+# Every element of the dialog whose content is wider than its box: a line someone cannot read.
+OVERFLOWING = """(dialog) => [dialog, ...dialog.querySelectorAll('*')]
+  .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => [e.tagName, e.scrollWidth, e.clientWidth, e.textContent.slice(0, 80)])"""
 
 
 def shot(page, request, name: str) -> None:
@@ -74,10 +87,10 @@ def save_small_png(source, target) -> None:
         image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(target, optimize=True)
 
 
-def log_in(page, creds) -> None:
-    page.goto(f"{creds.url}/user/login/")
-    page.fill("#email", creds.username)
-    page.fill("#password", creds.password)
+def log_in(page, url: str, account) -> None:
+    page.goto(f"{url}/user/login/")
+    page.fill("#email", account.email)
+    page.fill("#password", account.password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/user/login" not in url)
 
@@ -130,8 +143,35 @@ def save(page, button: str) -> dict:
     return response.value.json()
 
 
-def test_annotator_labels_with_hotkeys_and_pull_gets_the_selected_offsets(ls_server, page, request, tmp_path, seeds, scheme, root):
+def record_requests(page) -> list[str]:
+    """Every URL the page asks for, from now on."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    return seen
+
+
+def beyond(url: str, requests: list[str]) -> list[str]:
+    return sorted({r for r in requests if not r.startswith(f"{url}/") and not r.startswith(("data:", "blob:"))})
+
+
+def check_instructions(page, guidelines: str) -> None:
+    """The dialog shows the guidelines, and none of its lines runs out of its box."""
+    dialog = page.locator(".lsf-modal-ls__content").filter(has=page.locator(".lsf-modal-ls__title", has_text="Instructions"))
+    dialog.wait_for()
+    text = " ".join(dialog.inner_text().split())
+    headings = [line.lstrip("#").strip() for line in guidelines.split("\n") if line.startswith("#")]
+    assert len(headings) > 20 and [h for h in headings if h not in text] == []
+    numbered = [re.match(r"(\d+)\. \*\*(.+?)\*\*", line) for line in guidelines.split("\n")]
+    number, words = next(m.groups() for m in numbered if m)
+    assert f"{number}. {words}" in text  # a numbered rule keeps its number
+    assert dialog.evaluate(OVERFLOWING) == []
+    dialog.get_by_role("button", name="Close modal").click()
+    dialog.wait_for(state="hidden")
+
+
+def test_annotator_labels_with_hotkeys_and_pull_gets_the_selected_offsets(ls_server, ls_accounts, page, request, tmp_path, seeds, scheme, root):
     state, creds = ls_server
+    requests = record_requests(page)
     pushed = run_make("push", f"LS_STATE={state}")
     assert pushed.returncode == 0, pushed.stderr
     conn = Connection(creds.url, creds.token, "test credentials")
@@ -140,7 +180,7 @@ def test_annotator_labels_with_hotkeys_and_pull_gets_the_selected_offsets(ls_ser
     tasks = {doc_id: t["id"] for doc_id, t in existing_tasks(client, conn, project_id).items()}
     gpe, person = scheme.get("GPE"), scheme.get("PERSON")
 
-    log_in(page, creds)
+    log_in(page, creds.url, ls_accounts["alice"])
     nbsp_text = seeds.text(NBSP_DOC)
     open_task(page, creds, project_id, tasks[NBSP_DOC], nbsp_text)
     shot(page, request, "task-opened")
@@ -150,18 +190,15 @@ def test_annotator_labels_with_hotkeys_and_pull_gets_the_selected_offsets(ls_ser
         "els => els.map(e => [e.querySelector('.lsf-label__text').textContent, e.querySelector('.lsf-label__hotkey').textContent])"
     )
     assert shown == [[label.name, label.hotkey] for label in scheme.labels]
-    # The instructions: how to label, the hotkey table and the guidelines.
+    # The instructions: how to label, the hotkey table and the guidelines, every line inside the dialog.
     page.get_by_role("button", name="Instructions").click()
     dialog = page.locator(".lsf-modal-ls__content").filter(has=page.locator(".lsf-modal-ls__title", has_text="Instructions"))
     dialog.wait_for()
     instructions = " ".join(dialog.inner_text().split())
     assert "Press the label's hotkey (or click the label), then select the text" in instructions
     assert all(f"{label.name} {label.hotkey} {' '.join(label.definition.split())}" in instructions for label in scheme.labels)
-    guidelines = (root / "gold" / "GUIDELINES.md").read_text(encoding="utf-8")
-    assert "Annotation Guidelines: NER Gold Standard" in instructions and " ".join(guidelines.split()[-12:]) in instructions
     shot(page, request, "instructions")
-    dialog.get_by_role("button", name="Close modal").click()
-    dialog.wait_for(state="hidden")
+    check_instructions(page, (root / "gold" / "GUIDELINES.md").read_text(encoding="utf-8"))
 
     # A sloppy selection: the space before "Fujian\u00a0Province" too.
     start, end = find(nbsp_text, "Fujian\u00a0Province")
@@ -217,3 +254,53 @@ def test_annotator_labels_with_hotkeys_and_pull_gets_the_selected_offsets(ls_ser
         {"start": dao_feng[0], "end": dao_feng[1], "label": "PERSON", "text": "Dao Feng"},
     ]
     assert all(lines[d]["text"] == seeds.text(d) for d in lines)
+    assert beyond(creds.url, requests) == []  # nothing left 127.0.0.1
+
+
+def test_second_annotator_is_served_the_task_without_the_first_ones_work_and_pull_shows_the_conflict(
+    ls_server, ls_accounts, page, request, tmp_path, seeds, scheme, root
+):
+    state, creds = ls_server
+    title = "second pass"
+    pushed = run_make("push", f"LS_STATE={state}", f"PROJECT={title}")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "Each task goes to 2 different annotators" in pushed.stdout
+    doc = "000_8faa29fe9a578bee"
+    text = seeds.text(doc)
+    jiangsu, nanjing = find(text, "Jiangsu"), find(text, "Nanjing")
+    # Alice has submitted the first document, with her own key.
+    alice = Connection(creds.url, ls_accounts["alice"].token, "alice's account")
+    import_annotations(connect(alice), alice, [Document(doc, text, (Span(*jiangsu, "GPE"), Span(*nanjing, "GPE")))], title, scheme)
+    admin = Connection(creds.url, creds.token, "test credentials")
+    project_id = find_project(connect(admin), admin, title).id
+
+    requests = record_requests(page)
+    log_in(page, creds.url, ls_accounts["bob"])
+    page.goto(f"{creds.url}/projects/{project_id}/data")
+    page.get_by_role("button", name="Label All Tasks").click()
+    # The project shows its instructions when the stream starts: readable, every line inside the box.
+    check_instructions(page, (root / "gold" / "GUIDELINES.md").read_text(encoding="utf-8"))
+    try:
+        page.wait_for_function(f"() => ({RENDERED_TEXT})() === {json.dumps(text.replace(chr(10), ''))}")
+    except PlaywrightTimeout:
+        pytest.fail(f"Label All Tasks did not serve {doc}, the task Alice did; the page shows {page.evaluate(RENDERED_TEXT)!r:.200}")
+    shot(page, request, "second-annotator-task")
+    assert page.evaluate(HIGHLIGHTS) == []  # none of Alice's spans
+    assert page.get_by_test_id("bottombar-update-button").count() == 0  # nothing of anyone's to update
+    label_span(page, text, *nanjing, scheme.get("LOC"))
+    assert page.evaluate(HIGHLIGHTS) == [["Nanjing", *nanjing, "1:LOC"]]
+    submitted = save(page, "Submit")
+    bob_id = connect(Connection(creds.url, ls_accounts["bob"].token, "bob")).users.whoami().id
+    assert (submitted["completed_by"], submitted.get("updated_by", bob_id)) == (bob_id, bob_id)
+
+    gold = tmp_path / "gold" / "gold.jsonl"
+    pulled = run_make("pull", f"LS_STATE={state}", f"PROJECT={title}", f"GOLD={gold}")
+    assert pulled.returncode == 0, pulled.stderr
+    out = pulled.stdout
+    assert "Agreement alice@example.org vs bob@example.org: span F1 0.000, Cohen's kappa " in out
+    assert f"  {doc} [{jiangsu[0]}, {jiangsu[1]}) 'Jiangsu': span marked by one side only: alice@example.org: GPE 'Jiangsu'; bob@example.org: nothing" in out
+    assert f"  {doc} [{nanjing[0]}, {nanjing[1]}) 'Nanjing': same span, different label: alice@example.org: GPE 'Nanjing'; bob@example.org: LOC 'Nanjing'" in out
+    assert f"  (also listed in {gold.parent / 'pull-report.md'})" in out
+    assert f"The gold is PROVISIONAL: 1 documents not final ({doc})" in out
+    assert json.loads(gold.read_text(encoding="utf-8"))["provisional"] == {"unresolved_conflicts": 2, "annotators": 2, "annotators_required": 2}
+    assert beyond(creds.url, requests) == []  # nothing left 127.0.0.1

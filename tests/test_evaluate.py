@@ -224,3 +224,49 @@ def test_fail_under_sets_the_exit_status(small_gold, root, tmp_path, threshold, 
     # quiet prints no table, but the notices still, first
     assert result.stdout.startswith("Notice: 3 seed documents have no gold and are not scored: 001_c92b095a75020d04, ")
     assert "Per label (strict)" not in result.stdout
+
+
+def provisional_gold(small_gold: Path) -> Path:
+    """The small gold with its first document marked provisional, as `pull` marks one."""
+    lines = small_gold.read_text(encoding="utf-8").split("\n")
+    first = json.loads(lines[0])
+    first["provisional"] = {"unresolved_conflicts": 3, "annotators": 2, "annotators_required": 2}
+    lines[0] = json.dumps(first, ensure_ascii=False)
+    small_gold.write_text("\n".join(lines), encoding="utf-8")
+    return small_gold
+
+
+def test_a_provisional_gold_is_refused_with_one_line(root, small_gold, ruler_pipeline, tmp_path):
+    gold = provisional_gold(small_gold)
+    args = ["evaluate", "--model", str(ruler_pipeline), "--gold", str(gold), "--seeds", str(root / "seeds"), "--labels", str(root / "gold/labels.json"), "--output-dir", str(tmp_path / "out"), "--no-cache"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {gold}: provisional gold: 1 of 2 documents not final, 3 unresolved conflicts: 000_8faa29fe9a578bee (3 unresolved conflicts); "
+        "resolve them and pull again, or score it anyway with --allow-provisional\n"
+    )
+    assert not list((tmp_path / "out").glob("benchmark.*"))
+
+
+def test_allow_provisional_scores_it_and_every_report_says_so_first(root, small_gold, ruler_pipeline, tmp_path, schema):
+    gold = provisional_gold(small_gold)
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"PER": null}')
+    out = tmp_path / "out"
+    args = [
+        "evaluate", "--model", str(ruler_pipeline), "--label-map", str(label_map), "--gold", str(gold), "--seeds", str(root / "seeds"),
+        "--labels", str(root / "gold/labels.json"), "--output-dir", str(out), "--no-cache", "--bootstrap", "0", "--allow-provisional",
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = "Scored against a provisional gold: 1 of 2 documents not final, 3 unresolved conflicts: 000_8faa29fe9a578bee (3 unresolved conflicts). These scores are not final."
+    assert result.stdout.splitlines()[0] == f"Notice: {text}"
+    report = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    assert report["notices"][0] == {"kind": "provisional_gold", "text": text}
+    assert report["gold"]["provisional"] == ["000_8faa29fe9a578bee"]
+    markdown = (out / "benchmark.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# NER benchmark\n\n## Notices\n\n- **Notice:** Scored against a provisional gold: ")
+    html = (out / "benchmark.html").read_text(encoding="utf-8")
+    notices = html.index('<ul class="notices">')
+    assert notices < html.index("Scored against a provisional gold") < html.index("</ul>", notices)

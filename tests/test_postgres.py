@@ -46,9 +46,12 @@ def test_team_server_on_postgresql_round_trip(postgres, tmp_path, seeds):
             "b@example.org": {d0: [("Jiangsu", "GPE"), ("Nanjing", "LOC")]},
         }
         for annotator, docs in passes.items():
+            # each annotator has an account of their own and enters their pass with their own key
+            made = run_nerbench("labelstudio", "add-user", annotator, "--state-dir", str(state))
+            assert made.returncode == 0, made.stderr
             path = tmp_path / f"{annotator}.jsonl"
             path.write_text("\n".join(gold_line(d, seeds.text(d), spans) for d, spans in docs.items()) + "\n", encoding="utf-8")
-            entered = run_nerbench("labelstudio", "import-annotations", str(path), "--annotator", annotator, "--project", PROJECT, "--state-dir", str(state))
+            entered = run_nerbench("labelstudio", "import-annotations", str(path), "--user", annotator, "--project", PROJECT, "--state-dir", str(state))
             assert entered.returncode == 0, entered.stderr
         assert postgres.query("SELECT count(*) FROM task_completion WHERE NOT was_cancelled") == "3"
 
@@ -56,12 +59,13 @@ def test_team_server_on_postgresql_round_trip(postgres, tmp_path, seeds):
         pulled = run_make("pull", where, f"PROJECT={PROJECT}", f"GOLD={gold}")
         assert pulled.returncode == 0, pulled.stderr
         assert f"Pulled 2 documents, 2 spans from Label Studio project 1 at {url}" in pulled.stdout
-        assert "Agreement a@example.org vs b@example.org: F1 0.500 over 1 documents (1 spans identical)" in pulled.stdout
+        assert "Agreement a@example.org vs b@example.org: span F1 0.500, Cohen's kappa " in pulled.stdout
+        assert f"The gold is PROVISIONAL: 2 documents not final ({d0}, {d1})" in pulled.stdout
         lines = {d["id"]: d for d in map(json.loads, gold.read_text(encoding="utf-8").splitlines())}
         start, end = find(seeds.text(d1), "Fujian\u00a0Province")
         assert lines[d1]["spans"] == [{"start": start, "end": end, "label": "GPE", "text": "Fujian\u00a0Province"}]
         assert [(s["text"], s["label"]) for s in lines[d0]["spans"]] == [("Jiangsu", "GPE")]
-        assert lines[d0]["meta"]["conflicts"] == 2
+        assert lines[d0]["meta"]["conflicts"] == 1 and lines[d0]["provisional"]["unresolved_conflicts"] == 1
 
         # A restart without the URL uses the recorded database: the annotations are still there.
         assert run_make("labelstudio-stop", where).returncode == 0
