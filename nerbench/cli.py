@@ -251,6 +251,7 @@ def export_cmd(
     tags: str = typer.Option("iob2", "--tags", help="conll: iob2, iob1 (CoNLL-2003's own) or bioes."),
     as_: str = typer.Option("annotations", "--as", help="labelstudio: the gold as annotations or as predictions."),
     model_version: str = typer.Option("", "--model-version", help="labelstudio --as predictions: their model_version (default: nerbench-gold-<gold hash>)."),
+    allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Export a provisional gold anyway (only jsonl keeps the mark)."),
 ) -> None:
     """Write the gold as a spaCy DocBin, CoNLL columns, Label Studio tasks or JSON Lines.
 
@@ -263,8 +264,10 @@ def export_cmd(
 
     if as_ not in ("annotations", "predictions"):
         raise NerbenchError(f"--as {as_!r}: use annotations or predictions")
-    options = ExportOptions(tokenizer, misaligned, tags, as_ == "predictions", model_version)
+    options = ExportOptions(tokenizer, misaligned, tags, as_ == "predictions", model_version, allow_provisional)
     written = export_gold(fmt, gold, seeds, labels, out, options)
+    if written["provisional"]:
+        typer.echo(f"Notice: exported a {written['provisional']}")
     line = f"Wrote {out}: {written['documents']} documents, {written['spans']} spans"
     if "alignment" in written:
         a = written["alignment"]

@@ -171,7 +171,8 @@ def documents(draw):
             pos = end + 1
             if end > start and not text[start].isspace() and not text[end - 1].isspace():
                 spans.append(Span(start, end, draw(st.sampled_from(["PER", "ORG"]))))
-        docs.append((f"doc{i}", text, spans, {}))
+        provisional = draw(st.none() | st.fixed_dictionaries({"unresolved_conflicts": st.integers(1, 3)}))
+        docs.append((f"doc{i}", text, spans, {}, provisional))
     return docs
 
 
@@ -183,8 +184,8 @@ def test_jsonl_import_then_export_is_lossless(tmp_path_factory, docs):
     source.write_text(dumps_text_spans(docs), encoding="utf-8")
     write_corpus(read_input("jsonl", source), folder / "corpus", ROOT / "gold" / "labels.json")  # a scheme: a text may have no span
     _, gold = corpus(folder / "corpus")
-    assert [(d.id, d.text, list(d.spans)) for d in gold.documents] == [(i, t, s) for i, t, s, _ in docs]
-    assert dumps_text_spans((d.id, d.text, d.spans, d.meta) for d in gold.documents) == source.read_text(encoding="utf-8")
+    assert [(d.id, d.text, list(d.spans)) for d in gold.documents] == [(i, t, s) for i, t, s, _, _ in docs]
+    assert dumps_text_spans((d.id, d.text, d.spans, d.meta, d.provisional) for d in gold.documents) == source.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -327,7 +328,7 @@ def test_docbin_written_then_read_is_lossless(docs):
 def test_label_studio_tasks_written_then_read_are_lossless(docs):
     from nerbench.formats.labelstudio import read_tasks, tasks_json
 
-    documents_ = [(i, t, s) for i, t, s, _ in docs]
+    documents_ = [(i, t, s) for i, t, s, _, _ in docs]
     for as_predictions in (False, True):
         tasks = json.loads(json.dumps(tasks_json(documents_, as_predictions, "v1")))
         for n, task in enumerate(tasks):
@@ -377,3 +378,24 @@ def test_an_output_under_a_file_is_one_line(tmp_path):
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.startswith("Error: ") and str(blocker) in result.stderr and result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eng.sample", "file"]  # no scratch folder left behind
+
+
+def test_a_provisional_gold_is_exported_only_when_asked_and_jsonl_keeps_the_mark(tmp_path):
+    lines = (ROOT / "gold" / "gold.jsonl").read_text(encoding="utf-8").split("\n")
+    first = json.loads(lines[0])
+    first["provisional"] = {"unresolved_conflicts": 1}
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps(first, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "gold-prodigy.jsonl"
+    result = run_nerbench("export", "jsonl", "--gold", str(gold), "--out", str(out))
+    assert result.returncode == 1 and not out.exists()
+    assert result.stderr == (
+        f"Error: {gold}: provisional gold: 1 of 1 documents not final, 1 unresolved conflict: {first['id']} (1 unresolved conflict); "
+        "resolve them and pull again, or export it anyway with --allow-provisional\n"
+    )
+    result = run_nerbench("export", "jsonl", "--gold", str(gold), "--out", str(out), "--allow-provisional")
+    assert result.returncode == 0 and "Notice: exported a provisional gold: 1 of 1 documents not final" in result.stdout
+    assert json.loads(out.read_text(encoding="utf-8"))["provisional"] == {"unresolved_conflicts": 1}
+    assert run_nerbench("import", "jsonl", str(out), "--out", str(tmp_path / "c"), "--labels", "gold/labels.json").returncode == 0
+    _, imported = corpus(tmp_path / "c")
+    assert imported.documents[0].provisional == {"unresolved_conflicts": 1}  # evaluate refuses it, as it would the original

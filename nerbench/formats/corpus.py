@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from nerbench.errors import NerbenchError
 from nerbench.fileio import FileSet, atomic_write_bytes, atomic_write_text, read_input_json, read_input_text, read_text_exact
-from nerbench.gold import Document, dumps_gold, load_gold
+from nerbench.gold import Document, describe_provisional, dumps_gold, load_gold
 from nerbench.labels import IDENTITY_MAP, Label, LabelScheme, load_scheme
 from nerbench.seeds import MANIFEST_NAME, build_manifest, load_seeds
 from nerbench.spans import Span
@@ -139,7 +139,7 @@ def _read_jsonl(path: Path, stem: str) -> Imported:
     generated = iter(numbered_ids(stem, len(docs)))
     ids = [d.id if d.id is not None else next(generated) for d in docs]
     check_ids(ids, str(path))
-    out = [Document(i, d.text, tuple(d.spans), d.meta) for i, d in zip(ids, docs)]
+    out = [Document(i, d.text, tuple(d.spans), d.meta, d.provisional) for i, d in zip(ids, docs)]
     notes = [f"{len(out)} documents"]
     if left_out:
         notes.append("left out, not accepted in Prodigy: " + ", ".join(f"{n} {answer}" for answer, n in sorted(left_out.items())))
@@ -376,6 +376,7 @@ class ExportOptions:
     tags: str = "iob2"
     as_predictions: bool = False
     model_version: str = ""
+    allow_provisional: bool = False
 
 
 def export_gold(fmt: str, gold_path: Path, seeds_dir: Path, labels_path: Path, out: Path, options: ExportOptions = ExportOptions()) -> dict[str, Any]:
@@ -393,10 +394,13 @@ def export_gold(fmt: str, gold_path: Path, seeds_dir: Path, labels_path: Path, o
     if out.is_dir():
         raise NerbenchError(f"--out {out}: is a folder; give a file name")
     gold = load_gold(gold_path, load_seeds(seeds_dir), load_scheme(labels_path))
+    provisional = describe_provisional(gold)
+    if provisional and not options.allow_provisional:
+        raise NerbenchError(f"{gold_path}: {provisional}; resolve them and pull again, or export it anyway with --allow-provisional")
     docs = gold.documents
-    summary: dict[str, Any] = {"out": str(out), "format": fmt, "documents": len(docs), "spans": gold.n_spans}
+    summary: dict[str, Any] = {"out": str(out), "format": fmt, "documents": len(docs), "spans": gold.n_spans, "provisional": provisional}
     if fmt == "jsonl":
-        _write(out, jsonl_format.dumps_text_spans((d.id, d.text, d.spans, d.meta) for d in docs))
+        _write(out, jsonl_format.dumps_text_spans((d.id, d.text, d.spans, d.meta, d.provisional) for d in docs))
     elif fmt == "labelstudio":
         version = options.model_version or f"nerbench-gold-{gold.sha256[:12]}"
         tasks = ls_format.tasks_json([(d.id, d.text, d.spans) for d in docs], options.as_predictions, version)

@@ -8,7 +8,8 @@ The offsets are Prodigy's: half-open character offsets into `text`, the same con
 (the character offsets decide). The document id is `id`, else `meta.id`, else one is made from
 the file name and the line's rank. Lines with a Prodigy `answer` other than `accept` (rejected or
 ignored examples) are not gold: they are counted and left out. Writing gives one line per
-document: `id`, `text`, `spans` (with their `text`), and `meta` when the gold has one.
+document: `id`, `text`, `spans` (with their `text`), and `meta` and `provisional` (nerbench's mark
+of a gold that is not final) when the gold has them; importing keeps `provisional`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class JsonlDocument:
     text: str
     spans: list[Span]
     meta: dict[str, Any] = field(default_factory=dict)
+    provisional: dict[str, int] | None = None  # nerbench's mark of a gold not final yet (gold/README.md)
 
 
 def read_text_spans(content: str, where: str) -> tuple[list[JsonlDocument], dict[str, int]]:
@@ -58,15 +60,25 @@ def read_text_spans(content: str, where: str) -> tuple[list[JsonlDocument], dict
         if not isinstance(raw, list):
             raise NerbenchError(f'{here}: "spans" must be a list')
         spans = parse_spans(text, raw, None, here, require_text=False, require_sorted=False)
-        docs.append(JsonlDocument(lineno, doc_id or None, text, spans, meta))
+        provisional = data.get("provisional")
+        if provisional is not None and (not isinstance(provisional, dict) or not all(_is_count(v) for v in provisional.values())):
+            raise NerbenchError(f'{here}: "provisional" must be an object of counts, e.g. {{"unresolved_conflicts": 2}}')
+        docs.append(JsonlDocument(lineno, doc_id or None, text, spans, meta, provisional or None))
     return docs, left_out
 
 
-def dumps_text_spans(documents: Iterable[tuple[str, str, Sequence[Span], dict[str, Any]]]) -> str:
+def dumps_text_spans(documents: Iterable[tuple[str, str, Sequence[Span], dict[str, Any], dict[str, int] | None]]) -> str:
+    """Lines of (id, text, spans, meta, provisional): a provisional mark is kept, so it survives a round trip."""
     out = []
-    for doc_id, text, spans, meta in documents:
+    for doc_id, text, spans, meta, provisional in documents:
         line: dict[str, Any] = {"id": doc_id, "text": text, "spans": [s.to_dict(text) for s in sorted(spans)]}
         if meta:
             line["meta"] = meta
+        if provisional:
+            line["provisional"] = provisional
         out.append(json.dumps(line, ensure_ascii=False) + "\n")
     return "".join(out)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
