@@ -24,7 +24,7 @@ from nerbench.labels import load_scheme
 from nerbench.seeds import load_seeds
 from nerbench.spans import Span
 
-from conftest import ROOT, run_nerbench
+from conftest import ROOT, gold_line, run_nerbench
 from test_conll import CONLL_2003
 
 
@@ -137,20 +137,26 @@ def test_unknown_format_and_missing_file_are_one_line(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
-def test_export_refuses_a_span_off_token_boundaries_unless_asked_to_expand(tmp_path):
+def test_export_refuses_a_span_off_token_boundaries_unless_asked_to_expand(tmp_path, seeds):
+    doc_id = "001_c92b095a75020d04"
+    text = seeds.text(doc_id)
+    inside = text.index("Fujians")  # the span "Fujian" ends inside spaCy's token "Fujians"
+    spans = [{"start": inside, "end": inside + 6, "label": "GPE", "text": "Fujian"}]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(gold_line(doc_id, text, spans) + "\n", encoding="utf-8")
     out = tmp_path / "gold.conll"
-    result = run_nerbench("export", "conll", "--out", str(out))
+    result = run_nerbench("export", "conll", "--gold", str(gold), "--out", str(out))
     assert result.returncode == 1 and not out.exists()
     assert result.stderr == (
-        "Error: gold/gold.jsonl: document 001_c92b095a75020d04: span [1739, 1745) GPE 'Fujian' does not fall on token "
+        f"Error: {gold}: document {doc_id}: span [{inside}, {inside + 6}) GPE 'Fujian' does not fall on token "
         "boundaries of the spacy tokenisation (the tokens are ['Fujians']); use --misaligned expand to widen it to whole tokens\n"
     )
-    result = run_nerbench("export", "conll", "--out", str(out), "--misaligned", "expand")
+    result = run_nerbench("export", "conll", "--gold", str(gold), "--out", str(out), "--misaligned", "expand")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"Wrote {out}: 5 documents, 281 spans; 277 on token boundaries, 4 expanded to whole tokens (spacy tokenizer)\n"
+    assert result.stdout == f"Wrote {out}: 1 documents, 1 spans; 0 on token boundaries, 1 expanded to whole tokens (spacy tokenizer)\n"
     lines = out.read_text(encoding="utf-8").split("\n")
-    assert lines[:5] == ["-DOCSTART- O", "", "East B-LOC", "China I-LOC", "’s O"]
-    assert "Fujians B-GPE" in lines  # expanded: the whole token
+    assert lines[:2] == ["-DOCSTART- O", ""] and "Fujians B-GPE" in lines  # expanded: the whole token
+    assert [l for l in lines if l.endswith("-GPE")] == ["Fujians B-GPE"]
 
 
 # ---- Round trips -------------------------------------------------------------------------------
