@@ -6,8 +6,8 @@
 
 `make` writes a synthetic corpus (bench/synthetic.py) as a seeds folder, a gold file and a
 predictions file (one document per line: id, text_sha256, model, spans). `read` reads and
-validates all three as `evaluate` does (the predictions with `parse_spans`, as a predictions-file
-reader would); `evaluate` does the same reading, then scores the predictions as a system and
+validates all three as `evaluate` does (the predictions with nerbench.formats.predictions);
+`evaluate` does the same reading, then scores the predictions as a system and
 writes the five report files. Each prints its wall time, its peak RSS and the reports' sizes, as
 one JSON line. Run each in a fresh process, so that peak RSS is that step's own.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import typer
 
-from nerbench.fileio import atomic_write_text, read_jsonl, sha256_text
+from nerbench.fileio import atomic_write_text, sha256_text
 
 app = typer.Typer(help="Time `evaluate` on a synthetic corpus against reading its inputs.", no_args_is_help=True, add_completion=False)
 FOLDER = typer.Option(Path("/tmp/nerbench-scale"), "--folder", help="Where the corpus is (and the reports go).", file_okay=False)
@@ -59,31 +59,16 @@ def make(docs: int = typer.Option(20000, "--docs"), seed: int = typer.Option(0, 
     typer.echo(json.dumps({"documents": docs, "gold_spans": spans, "predicted_spans": sum(len(d.pred) for d in corpus)}))
 
 
-def predictions_file(path: Path, scheme: Any) -> Any:
-    """A system source reading a predictions file, checking every span against the gold texts."""
-    from nerbench.evaluate.benchmark import System
-    from nerbench.spans import parse_spans
-
-    def read(texts: dict[str, str]) -> System:
-        spans = {}
-        for where, line in read_jsonl(path, "predictions file"):
-            doc_id = line["id"]
-            parsed = parse_spans(texts[doc_id], line["spans"], scheme, where)
-            spans[doc_id] = [(s.start, s.end, s.label) for s in parsed]
-        return System({"name": "synthetic", "version": "1", "labels": list(scheme.names)}, spans, "file")
-
-    return read
-
-
 def read_inputs(folder: Path) -> tuple[Any, Any]:
     """What evaluate reads, parsed and checked: label scheme, seeds, gold, and the predictions file."""
+    from nerbench.formats.predictions import load_predictions
     from nerbench.gold import load_gold
-    from nerbench.labels import load_scheme
+    from nerbench.labels import IDENTITY_MAP, load_scheme
     from nerbench.seeds import load_seeds
 
     scheme = load_scheme(LABELS)
     gold = load_gold(folder / "gold.jsonl", load_seeds(folder / "seeds"), scheme)
-    system = predictions_file(folder / "predictions.jsonl", scheme)({doc.id: doc.text for doc in gold.documents})
+    system = load_predictions(folder / "predictions.jsonl", {doc.id: doc.text for doc in gold.documents}, scheme, IDENTITY_MAP)
     return gold, system
 
 
@@ -106,7 +91,12 @@ def read(folder: Path = FOLDER) -> None:
 
 
 @app.command("evaluate")
-def evaluate_cmd(folder: Path = FOLDER, bootstrap: int = typer.Option(1000, "--bootstrap"), unit: str = typer.Option("sentence", "--bootstrap-unit")) -> None:
+def evaluate_cmd(
+    folder: Path = FOLDER,
+    bootstrap: int = typer.Option(1000, "--bootstrap"),
+    unit: str = typer.Option("sentence", "--bootstrap-unit"),
+    tokens: str = typer.Option("spacy", "--tokens", help="Tokens of the token-level metrics: spacy, whitespace or none (as `nerbench evaluate --tokens`)."),
+) -> None:
     """Read the inputs as `read` does, score the predictions file as a system, write the five report files.
 
     Example: python -m bench.evaluate_scale evaluate --folder /tmp/scale
@@ -114,13 +104,11 @@ def evaluate_cmd(folder: Path = FOLDER, bootstrap: int = typer.Option(1000, "--b
     from nerbench.evaluate.benchmark import Uncertainty, run_evaluation
     from nerbench.evaluate.report import write_reports
 
-    from nerbench.labels import load_scheme
-
     started = time.perf_counter()
-    source = predictions_file(folder / "predictions.jsonl", load_scheme(LABELS))
     evaluation = run_evaluation(
-        (), folder / "gold.jsonl", folder / "seeds", LABELS, uncertainty=Uncertainty(resamples=bootstrap, unit=unit), cache_dir=None, systems=[source]
-    )
+        (), folder / "gold.jsonl", folder / "seeds", LABELS, uncertainty=Uncertainty(resamples=bootstrap, unit=unit), cache_dir=None,
+        prediction_files=[folder / "predictions.jsonl"], tokenizer=None if tokens == "none" else tokens,
+    )  # fmt: skip
     out = folder / "reports"
     paths = write_reports(evaluation, out)
     sizes = {p.name: p.stat().st_size for p in paths}

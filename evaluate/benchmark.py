@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import re
+import dataclasses
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -28,11 +29,14 @@ import numpy as np
 from nerbench import __version__
 from nerbench.analysis import boundary_notes, confusion_matrix, conventions, document_spans, error_counts, error_sample, iter_errors, summarize
 from nerbench.errors import NerbenchError
+from nerbench.formats.predictions import SystemPredictions, load_predictions
+from nerbench.formats.spacy import TOKENIZERS, token_offsets
 from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, describe_provisional, load_gold
 from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelScheme, check_model_labels, load_label_map, load_scheme
 from nerbench.scoring import SCHEMES, Counts, Matching, UnitCounts, averages, match_corpus, metrics
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
 from nerbench.spans import Span
+from nerbench.tokens import token_metrics
 from nerbench.uncertainty import bootstrap, paired_test
 
 from .predict import Inference, PredictionCache, get_predictions, map_predictions
@@ -109,6 +113,23 @@ def spacy_system(spec: str, cache: PredictionCache | None, inference: Inference 
     return run
 
 
+def file_system(read: SystemPredictions) -> SystemSource:
+    """A predictions file, already read and checked against the gold, as a system."""
+    return lambda texts: System(read.info(), read.raw, "file")
+
+
+def distinct_name(system: System, taken: set[tuple[str, str]]) -> System:
+    """A predictions file named like a system before it gets its file's name added: the report tells systems apart by name."""
+    info = system.info
+    if not info.get("file") or (info["name"], info["version"]) not in taken:
+        return system
+    path = info["file"]["path"]
+    name = f"{info['name']} ({Path(path).name})"
+    if (name, info["version"]) in taken:
+        name = f"{info['name']} ({path})"
+    return dataclasses.replace(system, info={**info, "name": name})
+
+
 @dataclass
 class Scored:
     """One system after scoring: what the report files stream beside benchmark.json."""
@@ -169,6 +190,9 @@ def run_evaluation(
     quiet: bool = True,
     allow_provisional: bool = False,
     inference: Inference | None = None,
+    prediction_files: Sequence[str | Path] = (),
+    missing_predictions: str = "refuse",
+    tokenizer: str | None = "spacy",
 ) -> Evaluation:
     """`evaluate`, keeping what the report files stream beside the report (see `Evaluation`).
 
@@ -176,14 +200,18 @@ def run_evaluation(
     unless `allow_provisional`; the report then says so first, in its `notices`.
 
     The spaCy pipelines named in `models` are scored first, then the systems of `systems` (each
-    a function of the gold texts that returns a `System`) in their order; the first of all is
-    the baseline of the paired tests. `quiet=False` draws progress bars on stderr when it is a
-    terminal.
+    a function of the gold texts that returns a `System`) in their order, then the
+    `prediction_files` (nerbench.formats.predictions; all checked before any model runs;
+    `missing_predictions="empty"` counts a gold document without a line as predicting nothing,
+    in a notice);
+    the first of all is the baseline of the paired tests. `tokenizer` ("spacy", "whitespace", or
+    None for none) gives the tokens of the token-level metrics. `quiet=False` draws progress bars
+    on stderr when it is a terminal.
     """
     import spacy
 
-    if not models and not systems:
-        raise NerbenchError("nothing to score: give at least one model")
+    if not models and not systems and not prediction_files:
+        raise NerbenchError("nothing to score: give at least one model or predictions file")
     scheme = load_scheme(scheme_path)
     seeds = load_seeds(seeds_dir)
     gold = load_gold(gold_path, seeds, scheme)
@@ -196,6 +224,12 @@ def run_evaluation(
     notices: list[dict[str, str]] = []
     if provisional:
         notices.append(notice("provisional_gold", f"Scored against a {provisional}. These scores are not final."))
+    files = [load_predictions(path, texts, scheme, label_map, missing_predictions) for path in prediction_files]
+    for f in files:
+        if f.missing:
+            shown = ", ".join(f.missing[:10]) + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
+            notices.append(notice("missing_documents", f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: {shown}"))
+    tokens = token_offsets(texts, tokenizer) if tokenizer else None
     missing = [i for i in seeds.ids if i not in texts]
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
@@ -203,9 +237,9 @@ def run_evaluation(
     sentences = units_of(texts, "sentence", quiet)  # also the context shown with each error
     units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     results, unit_counts, scored = [], [], []
-    for source in chain((spacy_system(spec, cache, inference) for spec in models), systems):
-        system = source(texts)
-        result, counts, done = score_system(system, gold, scheme, label_map, units, sentences, uncertainty)
+    for source in chain((spacy_system(spec, cache, inference) for spec in models), systems, (file_system(f) for f in files)):
+        system = distinct_name(source(texts), {(r["name"], r["version"]) for r in results})
+        result, counts, done = score_system(system, gold, scheme, label_map, units, sentences, uncertainty, tokens, tokenizer)
         notices += result.pop("notices")
         results.append(result)
         unit_counts.append(counts)
@@ -262,9 +296,12 @@ def score_system(
     units: dict[str, list[int]],
     sentences: dict[str, list[int]],
     uncertainty: Uncertainty,
+    tokens: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+    tokenizer: str | None = None,
 ) -> tuple[dict[str, Any], UnitCounts, Scored]:
     """One system's section of the report (with its `notices` to move to the top), its per-unit
-    counts for the paired test, and what the report files stream."""
+    counts for the paired test, and what the report files stream. With `tokens` (token offsets
+    per document), also the token-level metrics."""
     info = dict(system.info)
     name = f"{info['name']} {info['version']}"
     check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
@@ -307,6 +344,9 @@ def score_system(
         "documents_shown": documents_shown(matching, errors, texts),
         "notices": notices,
     }
+    if tokens is not None and tokenizer:
+        per_doc = [(tokens[doc.id], doc.spans, predictions.spans.get(doc.id, [])) for doc in gold.documents]
+        result["tokens"] = token_metrics(per_doc, scheme.names, tokenizer, TOKENIZERS[tokenizer])
     model = {"name": str(info["name"]), "version": str(info["version"])}
     return result, per_unit, Scored(model, predictions.spans, matching, notes)
 

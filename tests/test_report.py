@@ -236,7 +236,7 @@ def test_nothing_to_score_is_an_error(root, tmp_path):
     from nerbench.errors import NerbenchError
 
     gold = write_corpus(tmp_path, {"doc": (TEXT, [])})
-    with pytest.raises(NerbenchError, match="^nothing to score: give at least one model$"):
+    with pytest.raises(NerbenchError, match="^nothing to score: give at least one model or predictions file$"):
         run_evaluation((), gold, tmp_path / "seeds", root / "gold" / "labels.json", cache_dir=None)
 
 
