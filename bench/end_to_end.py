@@ -25,7 +25,7 @@ STEPS = {
     "get_predictions": "the model: load it and run nlp.pipe (no cache)",
     "score_system": "scoring: one matching pass, schemes, labels, bootstrap, errors",
 }
-MODEL_STEPS = {"load_model": "of which loading the pipeline (spacy.load, fingerprint)"}
+MODEL_STEPS = {"load_model": "of which loading the pipeline (spacy.load)"}
 
 
 def bare_spacy(model: str, texts: list[str]) -> list:
@@ -103,6 +103,7 @@ def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
         "steps": steps,
         "steps_total": total,
         "own_steps": seconds(own),
+        "predictions_from": evaluation.report["models"][0]["predictions_from"],  # "model": the cache was not used
         "load_average": {"before": load_before, "after": load_average()},
     }
 
@@ -168,7 +169,8 @@ def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> di
         runner(args)()
     load_before = load_average()
     times, _ = timed_rounds({name: runner(args) for name, args in argv.items()}, repeat)
-    ours = json.loads((work / "benchmark.json").read_text(encoding="utf-8"))["models"][0]["schemes"]["strict"]["micro"]
+    ours_report = json.loads((work / "benchmark.json").read_text(encoding="utf-8"))["models"][0]
+    ours = ours_report["schemes"]["strict"]["micro"]
     theirs = json.loads((work / "spacy-metrics.json").read_text(encoding="utf-8"))
     bare, ours_t = times["bare_spacy"], times["nerbench_evaluate"]
     return {
@@ -180,6 +182,7 @@ def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> di
             "best": times["spacy_evaluate"]["best"] / ours_t["best"],
             "median": times["spacy_evaluate"]["median"] / ours_t["median"],
         },
+        "predictions_from": ours_report["predictions_from"],
         "gold_docbin": docbin,
         "scores": {
             "nerbench_strict": {k: ours[k] for k in ("precision", "recall", "f1")},
@@ -219,6 +222,12 @@ def end_to_end_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
         figure(
             "python -m spacy evaluate / nerbench evaluate --no-cache, fresh processes, median",
             f"{cm['spacy_evaluate_ratio']['median']:.3f} ({s(cm['seconds']['spacy_evaluate']['median'])} / {s(cm['seconds']['nerbench_evaluate']['median'])})",
+        ),
+        figure(
+            "where the scored predictions came from: in process; the command",
+            f"{ip['predictions_from']}; {cm['predictions_from']}",
+            "the model (no cache)",
+            ip["predictions_from"] == cm["predictions_from"] == "model",
         ),
         figure("the toolkit's own steps (all but the model), median", f"{s(ip['own_steps']['median'])} of {s(ip['steps_total']['median'])}"),
     ]

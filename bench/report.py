@@ -88,7 +88,7 @@ def render_tables(merged: dict[str, Any]) -> str:
             f"numpy {v.get('numpy')}, label-studio-sdk {v.get('label-studio-sdk')}."
         )
         out += [md_escape(machine), ""]
-        runs = Table("Runs", ["Part", "Started (UTC)", "Commit", "Load average before → after", "Command"], text_columns=["Commit", "Command"])
+        runs = Table("Runs", ["Part", "Started (UTC)", "Commit", "Load average before → after", "Command"], text_columns=["Started (UTC)", "Commit", "Load average before → after", "Command"])
         for name in merged["measured"]:
             p = parts[name]
             runs.add(name, p["started"], p["machine"].get("commit") or "", _load(p.get("load_average")), p["command"])
