@@ -253,24 +253,21 @@ def _server_version(root: Path) -> str | None:
 
 def labelstudio_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
     p, q, rp = r["push"], r["pull"], r["repush_unchanged"]
-    rows = [
-        figure(f"Label Studio {r['label_studio_version']} (SQLite, 127.0.0.1): first start", s(r["server_start_seconds"]) if r["server_start_seconds"] is not None else "(server given)"),
-        figure(f"push of {n(r['tasks'])} tasks into a new project; best / median / worst of {r['repeat']}", spread(p["seconds"])),
-        figure("push, per 1,000 tasks (best)", s(p["seconds_per_1000_tasks"]["best"])),
-        figure(
-            "HTTP requests per push (SDK hook; server log)",
-            f"{p['requests']['total']}; {', '.join(map(str, p['server_log']['totals']))} ({p['bulk_import_requests']} bulk import)",
-            "one bulk import",
-            p["bulk_import_requests"] == 1,
-        ),
-        figure(f"pull of {n(r['tasks'])} annotated tasks; best / median / worst of {r['repeat']}", spread(q["seconds"])),
-        figure("pull, per 1,000 tasks (best)", s(q["seconds_per_1000_tasks"]["best"])),
-        figure(
-            "HTTP requests per pull (SDK hook; server log)",
-            f"{q['requests']['total']}; {', '.join(map(str, q['server_log']['totals']))} ({q['export_requests']} export)",
-            "one export",
-            q["export_requests"] == 1,
-        ),
+    start = s(r["server_start_seconds"]) if r["server_start_seconds"] is not None else "(a running server was used)"
+    rows = [figure(f"Label Studio {r['label_studio_version']} (SQLite, 127.0.0.1): first start", start)]
+    for name, op, what, key in (("push", p, "tasks into a new project", "bulk_import_requests"), ("pull", q, "annotated tasks", "export_requests")):
+        one = key.removesuffix("_requests").replace("_", " ")
+        rows += [
+            figure(f"{name} of {n(r['tasks'])} {what}; best / median / worst of {r['repeat']}", spread(op["seconds"])),
+            figure(f"{name}, per 1,000 tasks (best)", s(op["seconds_per_1000_tasks"]["best"])),
+            figure(
+                f"HTTP requests per {name} (SDK hook; server log)",
+                f"{op['requests']['total']}; {', '.join(map(str, op['server_log']['totals']))} ({op[key]} {one})",
+                f"one {one}",
+                op[key] == 1,
+            ),
+        ]
+    rows += [
         figure("push again, nothing new: seconds, requests", f"{s(rp['seconds'])}, {rp['requests']['total']}"),
         figure(f"pulled gold identical to the {n(r['spans'])} spans pushed", yes(q["round_trip_exact"])),
     ]

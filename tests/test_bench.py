@@ -24,6 +24,13 @@ PROSE = "# Benchmarks\n\nWritten by hand: *kept* as it is.\r\n\n"
 AFTER = "\n## After\n\nAlso by hand.\n"
 
 
+def run_part(parts, name: str, *args: str) -> dict:
+    """Run one part's command as `make bench` does; return the result it wrote."""
+    result = runner.invoke(app, [name, *args, "--parts", str(parts)])
+    assert result.exit_code == 0, result.output
+    return json.loads((parts / f"{name}.json").read_text())["result"]
+
+
 def markdown_file(tmp_path, between: str = "old figures, to be replaced\n"):
     path = tmp_path / "BENCHMARKS.md"
     path.write_bytes(f"{PROSE}{BEGIN}\n{between}{END}{AFTER}".encode())
@@ -157,8 +164,12 @@ def test_make_bench_runs_every_part_then_the_report(root):
     assert commands == [*ORDER, "report"]
 
 
+def _timing(best: float) -> dict:
+    return {"best": best, "median": best, "worst": best, "runs": [best]}
+
+
 def _inference_result(load: float, dask_speedup: float) -> dict:
-    timing = {"best": 10.0, "median": 10.0, "worst": 10.0, "runs": [10.0]}
+    timing = _timing(10.0)
     dask = "Dask LocalCluster, 2 workers"
     return {
         "documents": 500, "words": 237_200, "characters": 1_600_000, "seconds": {"1 process": timing, "n_process=2": timing, dask: timing},
@@ -185,10 +196,9 @@ def test_dask_speedup_is_judged_only_on_a_quiet_machine(load, speedup, met, note
 
 
 def test_scale_targets_are_judged_on_evaluate_work_peak_rss_and_json_size():
-    timing = {"best": 1.0, "median": 1.0, "worst": 1.0, "runs": [1.0]}
     result = {
         "corpus": {"documents": 20000, "gold_spans": 570_000, "predicted_spans": 530_000},
-        "seconds": {"read_inputs": {**timing, "best": 20.0}, "evaluate_process": timing, "startup": timing, "evaluate_work": {**timing, "best": 50.0}},
+        "seconds": {"read_inputs": _timing(20.0), "evaluate_process": _timing(52.0), "startup": _timing(2.0), "evaluate_work": _timing(50.0)},
         "ratio": {"work": 2.5, "process": 2.4},
         "peak_rss_bytes": {"read": 600_000_000, "evaluate": 999_000_000},
         "report_bytes": {"benchmark.json": 10_000_000, "errors.jsonl": 5},
@@ -206,9 +216,7 @@ def test_scale_targets_are_judged_on_evaluate_work_peak_rss_and_json_size():
 def test_scale_part_evaluates_a_tiny_corpus_in_fresh_processes(tmp_path, root, monkeypatch):
     monkeypatch.chdir(root)
     parts = tmp_path / "parts"
-    result = runner.invoke(app, ["scale", "--docs", "12", "--repeat", "1", "--parts", str(parts)])
-    assert result.exit_code == 0, result.output
-    r = json.loads((parts / "scale.json").read_text())["result"]
+    r = run_part(parts, "scale", "--docs", "12", "--repeat", "1")
     assert r["corpus"]["documents"] == 12 and r["corpus"]["gold_spans"] == sum(len(d.gold) for d in synthetic_corpus(12, 0))
     assert set(r["report_bytes"]) == {"benchmark.json", "benchmark.md", "benchmark.html", "errors.jsonl", "predictions.jsonl"}
     assert r["peak_rss_bytes"]["evaluate"] > r["peak_rss_bytes"]["read"] > 0
@@ -221,10 +229,7 @@ def test_scale_part_evaluates_a_tiny_corpus_in_fresh_processes(tmp_path, root, m
 @pytest.mark.slow
 def test_end_to_end_part_runs_the_model_without_the_prediction_cache(tmp_path, root, monkeypatch):
     monkeypatch.chdir(root)
-    parts = tmp_path / "parts"
-    result = runner.invoke(app, ["end-to-end", "--repeat", "1", "--command-repeat", "1", "--parts", str(parts)])
-    assert result.exit_code == 0, result.output
-    r = json.loads((parts / "end-to-end.json").read_text())["result"]
+    r = run_part(tmp_path / "parts", "end-to-end", "--repeat", "1", "--command-repeat", "1")
     # the timed runs come after a warm-up: with a cache they would read it, not run the model
     assert r["in_process"]["predictions_from"] == r["commands"]["predictions_from"] == "model"
     assert "--no-cache" in r["commands"]["commands"]["nerbench_evaluate"]
