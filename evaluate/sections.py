@@ -346,7 +346,7 @@ def terminal_outline(report: dict[str, Any]) -> list[Block]:
         blocks.append(
             Paragraph(
                 f"Conventions: strict F1 {fmt(model['schemes']['strict']['micro']['f1'])}, "
-                f"{fmt(conv['micro']['f1'])} with {forgiven} pairs forgiven for a leading 'the' or a possessive"
+                f"{fmt(conv['micro']['f1'])} with {forgiven} {'pair' if forgiven == 1 else 'pairs'} forgiven for a leading 'the' or a possessive"
             )
         )
         cats = model["error_summary"]["categories"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from nerbench.agreement import AnnotatedDocument
-from nerbench.agreement import Annotation as Pass
+from nerbench.agreement import Annotation
 from nerbench.errors import NerbenchError
 from nerbench.fileio import sha256_text
 from nerbench.labels import LabelScheme
@@ -30,8 +30,8 @@ CARRIED = "nerbench_carried"  # task data key of a task whose annotations were c
 
 
 @dataclass(frozen=True)
-class Annotation:
-    """A submitted annotation of an export (skipped ones are in `DocumentAnnotations.skipped`)."""
+class ExportedAnnotation:
+    """A submitted annotation as Label Studio exports it, with who saved it (skipped ones are in `DocumentAnnotations.skipped`); `DocumentAnnotations.passes` turns it into `nerbench.agreement.Annotation`."""
 
     id: int
     task: int
@@ -50,7 +50,7 @@ class DocumentAnnotations:
     doc_id: str
     text: str
     tasks: list[int] = field(default_factory=list)
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[ExportedAnnotation] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # annotators who skipped (cancelled) the task
     skipped_ids: dict[int, str] = field(default_factory=dict)  # skipped annotation id -> its annotator
     drafts: list[str] = field(default_factory=list)  # annotators with an unsubmitted draft
@@ -59,7 +59,7 @@ class DocumentAnnotations:
     def passes(self) -> AnnotatedDocument:
         """The document for `nerbench.agreement`: annotations edited by someone else are left out."""
         kept = [
-            Pass(a.annotator, a.spans, a.ground_truth, a.id, a.updated_at, a.lead_time)
+            Annotation(a.annotator, a.spans, a.ground_truth, a.id, a.updated_at, a.lead_time)
             for a in self.annotations
             if a.editor is None or a.ground_truth
         ]
@@ -128,7 +128,7 @@ def _list(obj: dict, key: str, where: str) -> list:
     return value
 
 
-def _annotation(ann: Any, i: int, task_id: int, text: str, scheme: LabelScheme, users: Mapping[int, str], where: str) -> Annotation | None:
+def _annotation(ann: Any, i: int, task_id: int, text: str, scheme: LabelScheme, users: Mapping[int, str], where: str) -> ExportedAnnotation | None:
     """One annotation of a task, checked field by field; None for a skipped (cancelled) one."""
     if not isinstance(ann, dict):
         raise NerbenchError(f"{where}: annotation {i} is {type(ann).__name__}, expected an object")
@@ -159,7 +159,7 @@ def _annotation(ann: Any, i: int, task_id: int, text: str, scheme: LabelScheme, 
         result = []
     if not isinstance(result, list):
         raise NerbenchError(f'{where}: "result" is {type(result).__name__}, expected a list')
-    return Annotation(
+    return ExportedAnnotation(
         ann_id,
         task_id,
         annotator,
