@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,14 +42,16 @@ QUIET_LOAD = 0.5
 
 
 def make_corpus(folder: Path, docs: int, seed: int = 0) -> dict[str, int]:
-    """Write folder/seeds/ (texts and manifest), gold.jsonl and predictions.jsonl of a synthetic corpus."""
+    """Write folder/seeds/ (texts and manifest), gold.jsonl and predictions.jsonl of a synthetic corpus (replacing an earlier one)."""
     from nerbench.seeds import build_manifest
 
     from .synthetic import synthetic_corpus
 
     corpus = synthetic_corpus(docs, seed)
     seeds = folder / "seeds"
-    seeds.mkdir(parents=True, exist_ok=True)
+    for old in (seeds, folder / "reports"):  # an earlier, larger corpus would leave its texts and reports behind
+        shutil.rmtree(old, ignore_errors=True)
+    seeds.mkdir(parents=True)
     gold_lines, pred_lines = [], []
     for doc in corpus:
         text = doc.text
@@ -94,23 +97,37 @@ def read_inputs(folder: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "documents": len(gold.documents), "gold_spans": gold.n_spans, "predicted_spans": predicted}
 
 
-def run_process(argv: list[str], cwd: Path) -> dict[str, Any]:
-    """Run a command to its end: wall seconds, its own peak RSS in bytes (wait4), its standard output.
+# Linux keeps a process's peak RSS across execve, so a command started straight from this (large)
+# process would report this process's peak as its own. A small launcher forks the command instead:
+# a forked child starts its count afresh, and the launcher reads it with wait4 and writes it down.
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"peak_rss_kb": usage.ru_maxrss}, f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
-    A failing command is an error of the benchmark, with the command's last line of stderr.
+
+def run_process(argv: list[str], cwd: Path) -> dict[str, Any]:
+    """Run a command to its end: wall seconds, its own peak RSS in bytes, its standard output.
+
+    The peak includes at most the launcher's own few megabytes (see _LAUNCHER). A failing
+    command is an error of the benchmark, with the command's last line of stderr.
     """
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout, tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+    with tempfile.TemporaryDirectory() as tmp:
+        usage = Path(tmp) / "usage.json"
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own resource use, not all children's
+        done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(usage), *argv], cwd=cwd, capture_output=True, text=True)
         wall = time.perf_counter() - started
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        stdout.seek(0), stderr.seek(0)
-        out, err = stdout.read(), stderr.read()
-    if code != 0:
-        last = (err.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"{' '.join(argv)} exited with {code}: {last}")
-    return {"seconds": wall, "peak_rss_bytes": usage.ru_maxrss * 1024, "stdout": out}  # ru_maxrss: kilobytes on Linux
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise RuntimeError(f"{' '.join(argv)} exited with {done.returncode}: {last}")
+        peak = json.loads(usage.read_text())["peak_rss_kb"] * 1024  # kilobytes on Linux
+    return {"seconds": wall, "peak_rss_bytes": peak, "stdout": done.stdout}
 
 
 def nerbench_command(python: str) -> list[str]:
