@@ -98,6 +98,26 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, in clock ticks: user, nice, system, idle, iowait, irq, softirq, steal (/proc/stat)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            return [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def stolen_share(before: list[int], after: list[int]) -> float | None:
+    """Share of the CPU time between two `cpu_times` that the hypervisor gave to other machines (steal).
+
+    A virtual machine's load average cannot see work on the host's other guests; steal time can.
+    """
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after)]
+    return round(spent[7] / sum(spent), 3) if sum(spent) > 0 else None
+
+
 def commit() -> str | None:
     """The project's commit (with `+changes` when the work tree differs from it): what the figures measured."""
     import subprocess

@@ -46,6 +46,7 @@ def merge(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "started": part["started"],
             "commit": part["machine"].get("commit"),
             "load_average": part.get("load_average"),
+            "cpu_stolen": part.get("cpu_stolen"),
         }
         figures += [{**where, **f} for f in FIGURES[name](part["result"])]
     return {
@@ -88,10 +89,12 @@ def render_tables(merged: dict[str, Any]) -> str:
             f"numpy {v.get('numpy')}, label-studio-sdk {v.get('label-studio-sdk')}."
         )
         out += [md_escape(machine), ""]
-        runs = Table("Runs", ["Part", "Started (UTC)", "Commit", "Load average before → after", "Command"], text_columns=["Started (UTC)", "Commit", "Load average before → after", "Command"])
+        columns = ["Part", "Started (UTC)", "Commit", "Load average before → after", "CPU taken by the host", "Command"]
+        runs = Table("Runs", columns, text_columns=columns[1:])
         for name in merged["measured"]:
             p = parts[name]
-            runs.add(name, p["started"], p["machine"].get("commit") or "", _load(p.get("load_average")), p["command"])
+            stolen = p.get("cpu_stolen")
+            runs.add(name, p["started"], p["machine"].get("commit") or "", _load(p.get("load_average")), "" if stolen is None else f"{stolen:.0%}", p["command"])
         out += [to_markdown(runs), ""]
     if merged["not_measured"]:
         out += [md_escape(f"Not measured in this run: {', '.join(merged['not_measured'])} (no figures shown for them)."), ""]

@@ -20,7 +20,7 @@ import typer
 from nerbench.cli import fails_cleanly
 from nerbench.fileio import atomic_write_text
 
-from .measure import load_average, machine
+from .measure import cpu_times, load_average, machine, stolen_share
 
 app = typer.Typer(help="Benchmark nerbench against nervaluate and spaCy; see BENCHMARKS.md.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 PARTS = typer.Option(Path("reports/bench"), "--parts", help="Folder of the parts' raw figures (one JSON file each).", file_okay=False)
@@ -47,7 +47,7 @@ def record(ctx: typer.Context, parts: Path, run: Callable[[], dict[str, Any]]) -
     """Run a part and write <parts>/<part>.json: its command, start time, machine and figures."""
     name = ctx.info_name or "part"
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    before = load_average()
+    before, cpu = load_average(), cpu_times()
     result = run()
     data = {
         "part": name,
@@ -55,6 +55,7 @@ def record(ctx: typer.Context, parts: Path, run: Callable[[], dict[str, Any]]) -
         "started": started,
         "machine": machine(),
         "load_average": {"before": before, "after": load_average()},
+        "cpu_stolen": stolen_share(cpu, cpu_times()),
         "result": result,
     }
     parts.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,7 @@ def test_bench_commands_write_parts_and_the_report_replaces_only_the_figures_bet
     assert part["machine"]["nproc"] >= 1 and part["machine"]["versions"]["nervaluate"] == "1.2.1"
     assert re.fullmatch(r"[0-9a-f]{12}(\+changes)?", part["machine"]["commit"])
     assert len(part["load_average"]["before"]) == len(part["load_average"]["after"]) == 3
+    assert 0 <= part["cpu_stolen"] <= 1
     out, md = tmp_path / "bench.json", markdown_file(tmp_path)
     result = runner.invoke(app, ["report", "--parts", str(parts), "--output", str(out), "--markdown", str(md)])
     assert result.exit_code == 0, result.output
@@ -168,27 +169,30 @@ def _timing(best: float) -> dict:
     return {"best": best, "median": best, "worst": best, "runs": [best]}
 
 
-def _inference_result(load: float, dask_speedup: float) -> dict:
+def _inference_result(load: float, dask_speedup: float, stolen: float | None = 0.02) -> dict:
     timing = _timing(10.0)
     dask = "Dask LocalCluster, 2 workers"
     return {
         "documents": 500, "words": 237_200, "characters": 1_600_000, "seconds": {"1 process": timing, "n_process=2": timing, dask: timing},
         "speedup": {"1 process": {"best": 1.0, "median": 1.0}, "n_process=2": {"best": 1.9, "median": 1.8}, dask: {"best": dask_speedup, "median": dask_speedup}},
-        "dask": dask, "target_speedup": 1.6, "quiet_load": 0.5, "same_predictions": {"1 process": True, "n_process=2": True, dask: True},
+        "dask": dask, "target_speedup": 1.6, "quiet_load": 0.5, "quiet_steal": 0.1, "cpu_stolen": stolen,
+        "same_predictions": {"1 process": True, "n_process=2": True, dask: True},
         "load_average": {"before": [load, 0.3, 0.2], "after": [1.9, 0.8, 0.4]},
     }  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("load", "speedup", "met", "note"),
+    ("load", "stolen", "speedup", "met", "note"),
     [
-        (0.2, 1.7, True, None),
-        (0.2, 1.5, False, None),
-        (1.8, 1.7, None, "not judged: load average 1.8 before the runs (≥ 0.5), the machine was busy"),
+        (0.2, 0.02, 1.7, True, None),
+        (0.2, 0.02, 1.5, False, None),
+        (0.2, None, 1.7, True, None),  # no /proc/stat: the load average alone
+        (1.8, 0.02, 1.7, None, "not judged: load average 1.8 before the runs (≥ 0.5), the machine was busy"),
+        (0.2, 0.45, 1.7, None, "not judged: the host took 45% of the CPU time during the runs (≥ 10%), the machine was busy"),
     ],
 )
-def test_dask_speedup_is_judged_only_on_a_quiet_machine(load, speedup, met, note):
-    figures = inference_figures(_inference_result(load, speedup))
+def test_dask_speedup_is_judged_only_on_a_quiet_machine(load, stolen, speedup, met, note):
+    figures = inference_figures(_inference_result(load, speedup, stolen))
     (dask,) = [f for f in figures if f["target"]]
     assert dask["figure"] == "speed-up of Dask LocalCluster, 2 workers over 1 process (best runs; medians in brackets)"
     assert (dask["met"], dask["note"]) == (met, note)
