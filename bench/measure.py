@@ -179,7 +179,7 @@ def s(x: float) -> str:
 
 
 def ratio(x: float) -> str:
-    return f"{x:.3g}×"
+    return f"{x:.2f}×"
 
 
 def mb(n: float) -> str:

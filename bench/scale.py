@@ -319,5 +319,11 @@ def inference_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
                 None if judged or not is_dask else why,
             )
         )
-    rows.append(figure("every setting predicts the same spans as 1 process", yes(all(r["same_predictions"].values()))))
+    rows += [
+        figure(
+            "load average (1, 5, 15 min) before the timed runs; CPU time the host took during them",
+            f"{' '.join(map(str, r['load_average']['before']))}; {'unknown' if stolen is None else f'{stolen:.0%}'}",
+        ),
+        figure("every setting predicts the same spans as 1 process", yes(all(r["same_predictions"].values()))),
+    ]
     return rows
