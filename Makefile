@@ -20,6 +20,7 @@ PREANNOTATE ?=
 ANNOTATORS ?= 2
 REVIEWERS ?=
 BENCH_DOCS ?= 20000
+BENCH_COPIES ?= 100
 
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -65,7 +66,7 @@ $(PG_INITDB):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null
 
-evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md,html} (offline)
+evaluate: $(RUNTIME_STAMP) ## Score MODEL (or MODELS="a b") against GOLD; writes REPORTS/benchmark.{json,md,html}, errors.jsonl, predictions.jsonl (offline)
 	$(NERBENCH) evaluate $(foreach m,$(MODELS),--model $(m)) --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS) \
 	  --output-dir $(REPORTS) --cache-dir $(CACHE) $(foreach t,$(FAIL_UNDER),--fail-under $(t))
 
@@ -76,14 +77,16 @@ check: $(RUNTIME_STAMP) ## Check the seeds against their manifest and validate t
 	$(NERBENCH) seeds check --seeds $(SEEDS)
 	$(NERBENCH) gold check --gold $(GOLD) --seeds $(SEEDS) --labels $(LABELS)
 
-# Slow (several minutes) and starts its own Label Studio server: kept out of `make test`.
-bench: $(DEV_STAMP) $(LS_STAMP) ## Benchmark scorer, bootstrap, evaluate, Label Studio and scale; writes REPORTS/bench.json and BENCHMARKS.md
+# Slow (many minutes: run it on an idle machine) and starts its own Label Studio: kept out of `make test`,
+# which runs every part at a tiny size (tests/test_bench.py).
+bench: $(DEV_STAMP) $(LS_STAMP) ## Time scoring, bootstrap, evaluate vs bare spaCy, Label Studio, evaluate at BENCH_DOCS documents, Dask inference; writes REPORTS/bench.json and the figures of BENCHMARKS.md
 	rm -rf $(BENCH_PARTS)
 	$(BENCH) scoring --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)
 	$(BENCH) uncertainty --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)
 	$(BENCH) end-to-end --model $(MODEL) --parts $(BENCH_PARTS)
 	$(BENCH) labelstudio --tasks 1000 --parts $(BENCH_PARTS)
-	$(BENCH) scale --model $(MODEL) --parts $(BENCH_PARTS)
+	$(BENCH) scale --docs $(BENCH_DOCS) --parts $(BENCH_PARTS)
+	$(BENCH) inference --model $(MODEL) --copies $(BENCH_COPIES) --workers 2 --settle 120 --parts $(BENCH_PARTS)
 	$(BENCH) report --parts $(BENCH_PARTS) --output $(REPORTS)/bench.json --markdown BENCHMARKS.md
 
 labelstudio: $(RUNTIME_STAMP) $(LS_STAMP) ## Start the local Label Studio on 127.0.0.1:LS_PORT (8080 at first; kept) in the background (SQLite, or PostgreSQL at NERBENCH_DATABASE_URL); print how to log in

@@ -1,4 +1,4 @@
-"""Part 3: `make evaluate` on the seeds against bare spaCy (load + `nlp.pipe`) and `python -m spacy evaluate`."""
+"""Part 3: `nerbench evaluate --no-cache` on the committed gold against bare spaCy (load + `nlp.pipe`) and `python -m spacy evaluate`."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .measure import load_average, seconds, time_calls, timed_rounds
+from .measure import figure, load_average, ratio, s, seconds, spread, time_calls, timed_rounds
+from .scale import nerbench_command
 
 TARGET_OVERHEAD = 0.20
-# The functions `evaluate()` calls, timed one by one inside a real call: the cost of each step.
+# The functions `run_evaluation` calls, timed one by one inside a real call: the cost of each step.
+# get_predictions loads the model (predict.load_model) and runs it; the rest of it is inference.
 STEPS = {
     "load_scheme": "read the label scheme",
     "load_seeds": "read the seed manifest",
     "load_gold": "read and validate the gold (hashes, offsets, labels)",
-    "load_model": "load the pipeline (spacy.load)",
-    "check_model_labels": "check the model's labels against the scheme",
-    "predict": "inference (nlp.pipe) and label mapping",
-    "model_result": "scoring: four schemes, per label and per document",
+    "units_of": "split the texts into sentences (bootstrap units, error context)",
+    "token_offsets": "tokenise the texts for the token-level metrics",
+    "get_predictions": "the model: load it and run nlp.pipe (no cache)",
+    "score_system": "scoring: one matching pass, schemes, labels, bootstrap, errors",
 }
+MODEL_STEPS = {"load_model": "of which loading the pipeline (spacy.load)"}
 
 
 def bare_spacy(model: str, texts: list[str]) -> list:
@@ -34,20 +37,22 @@ def bare_spacy(model: str, texts: list[str]) -> list:
 
 
 def toolkit_evaluate(model: str, root: Path, out_dir: Path) -> dict[str, Any]:
-    """What `make evaluate` runs, in process: evaluate(), write the reports, render the terminal table."""
-    from nerbench.evaluate.benchmark import evaluate
+    """What `nerbench evaluate --no-cache` runs, in process: the evaluation, its five report files, the terminal table.
+
+    Without the prediction cache: the model runs every time, as bare spaCy does.
+    """
+    from nerbench.evaluate.benchmark import run_evaluation
     from nerbench.evaluate.report import render_terminal, write_reports
 
-    report = evaluate([model], root / "gold" / "gold.jsonl", root / "seeds", root / "gold" / "labels.json")
-    write_reports(report, out_dir)
-    render_terminal(report)
-    return report
+    evaluation = run_evaluation([model], root / "gold" / "gold.jsonl", root / "seeds", root / "gold" / "labels.json", cache_dir=None)
+    write_reports(evaluation, out_dir)
+    render_terminal(evaluation.report)
+    return evaluation.report
 
 
 def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
     """Toolkit and bare spaCy side by side in this process, both warmed up first, `repeat` rounds."""
-    from nerbench.evaluate import benchmark
-    from nerbench.evaluate.benchmark import evaluate
+    from nerbench.evaluate import benchmark, predict
     from nerbench.evaluate.report import render_terminal, write_reports
     from nerbench.gold import load_gold
     from nerbench.labels import load_scheme
@@ -58,30 +63,35 @@ def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         bare_spacy(model, texts), toolkit_evaluate(model, root, out)  # warm-up: imports, file cache
+        load_before = load_average()
         times, results = timed_rounds(
             {"bare_spacy": lambda: bare_spacy(model, texts), "nerbench_evaluate": lambda: toolkit_evaluate(model, root, out)}, repeat
         )
         spent: dict[str, list[float]] = {}
         totals, writes, renders = [], [], []
-        with time_calls(benchmark, list(STEPS), spent):
+        with time_calls(benchmark, list(STEPS), spent), time_calls(predict, list(MODEL_STEPS), spent):
             for _ in range(repeat):
                 start = time.perf_counter()
-                report = evaluate([model], root / "gold" / "gold.jsonl", root / "seeds", root / "gold" / "labels.json")
+                evaluation = benchmark.run_evaluation(
+                    [model], root / "gold" / "gold.jsonl", root / "seeds", root / "gold" / "labels.json", cache_dir=None
+                )
                 evaluated = time.perf_counter()
-                write_reports(report, out)
+                write_reports(evaluation, out)
                 written = time.perf_counter()
-                render_terminal(report)
+                render_terminal(evaluation.report)
                 done = time.perf_counter()
                 totals.append(done - start)
                 writes.append(written - evaluated)
                 renders.append(done - written)
-    steps = {name: {"what": STEPS[name], **seconds(spent[name])} for name in STEPS if name in spent}
-    steps["write_reports"] = {"what": "write benchmark.json and benchmark.md", **seconds(writes)}
+    steps = {name: {"what": what, **seconds(spent[name])} for name, what in {**STEPS, **MODEL_STEPS}.items() if name in spent}
+    steps["write_reports"] = {"what": "write benchmark.json, .md, .html, errors.jsonl, predictions.jsonl", **seconds(writes)}
     steps["render_terminal"] = {"what": "render the terminal table", **seconds(renders)}
     total = seconds(totals)
-    rest = [t - sum(s["runs"][r] for s in steps.values()) for r, t in enumerate(totals)]
-    steps["rest"] = {"what": "the rest of evaluate(): report assembly, timing wrappers", **seconds(rest)}
+    counted = [name for name in steps if name not in MODEL_STEPS]  # load_model is inside get_predictions
+    rest = [t - sum(steps[name]["runs"][r] for name in counted) for r, t in enumerate(totals)]
+    steps["rest"] = {"what": "the rest of run_evaluation: checks, report assembly, timing wrappers", **seconds(rest)}
     bare, ours = times["bare_spacy"], times["nerbench_evaluate"]
+    own = [t - m for t, m in zip(totals, steps["get_predictions"]["runs"])]
     return {
         "documents": len(texts),
         "tokens": sum(len(d) for d in results["bare_spacy"]),
@@ -92,50 +102,29 @@ def in_process(model: str, root: Path, repeat: int) -> dict[str, Any]:
         "within_target": ours["median"] / bare["median"] <= 1 + TARGET_OVERHEAD,
         "steps": steps,
         "steps_total": total,
+        "own_steps": seconds(own),
+        "predictions_from": evaluation.report["models"][0]["predictions_from"],  # "model": the cache was not used
+        "load_average": {"before": load_before, "after": load_average()},
     }
 
 
 def gold_docbin(root: Path, path: Path) -> dict[str, Any]:
-    """The gold as a `.spacy` DocBin for `spacy evaluate`: spans snapped out to token boundaries.
+    """The gold as a `.spacy` DocBin for `spacy evaluate`, as `nerbench export spacy --misaligned expand` writes it.
 
-    Tokenised with spacy.blank("en") (the English tokenizer of en_core_web_sm). Returns how many
-    spans fell on token boundaries, how many had to be expanded, and how many were lost.
+    Returns how many spans fell on token boundaries and how many were expanded to whole tokens.
     """
-    import spacy
-    from spacy.tokens import DocBin
-    from spacy.util import filter_spans
-
+    from nerbench.fileio import atomic_write_bytes
+    from nerbench.formats.spacy import Alignment, docbin_bytes
     from nerbench.gold import load_gold
     from nerbench.labels import load_scheme
     from nerbench.seeds import load_seeds
 
     gold = load_gold(root / "gold" / "gold.jsonl", load_seeds(root / "seeds"), load_scheme(root / "gold" / "labels.json"))
-    nlp = spacy.blank("en")
-    stats = {"documents": len(gold.documents), "spans": 0, "on_token_boundaries": 0, "expanded": 0, "not_convertible": 0, "dropped_overlapping": 0}
-    docbin = DocBin()
-    for document in gold.documents:
-        doc = nlp.make_doc(document.text)
-        ents = []
-        for span in document.spans:
-            stats["spans"] += 1
-            exact = doc.char_span(span.start, span.end, span.label, alignment_mode="strict")
-            if exact is not None:
-                stats["on_token_boundaries"] += 1
-                ents.append(exact)
-                continue
-            expanded = doc.char_span(span.start, span.end, span.label, alignment_mode="expand")
-            if expanded is None:
-                stats["not_convertible"] += 1
-            else:
-                stats["expanded"] += 1
-                ents.append(expanded)
-        kept = filter_spans(ents)
-        stats["dropped_overlapping"] += len(ents) - len(kept)
-        doc.ents = kept
-        docbin.add(doc)
+    stats = Alignment()
+    data = docbin_bytes(((d.id, d.text, d.spans) for d in gold.documents), "spacy", "expand", stats)
     path.parent.mkdir(parents=True, exist_ok=True)
-    docbin.to_disk(path)
-    return stats
+    atomic_write_bytes(path, data)
+    return {"documents": len(gold.documents), "spans": stats.spans, "on_token_boundaries": stats.on_tokens, "expanded": stats.expanded}
 
 
 def scores_on_converted_gold(root: Path, model: str, docbin_path: Path) -> dict[str, float | None]:
@@ -160,7 +149,7 @@ def scores_on_converted_gold(root: Path, model: str, docbin_path: Path) -> dict[
 
 
 def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> dict[str, Any]:
-    """`make evaluate`, a bare spaCy script and `python -m spacy evaluate`, each a fresh process, side by side.
+    """`nerbench evaluate --no-cache`, a bare spaCy script and `python -m spacy evaluate`, each a fresh process, side by side.
 
     `work` (under the reports folder) holds the reports and the converted gold, so that every
     command shown can be run again as it is.
@@ -168,7 +157,7 @@ def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> di
     work.mkdir(parents=True, exist_ok=True)
     docbin = gold_docbin(root, work / "gold.spacy")
     argv = {
-        "make_evaluate": ["make", "--no-print-directory", "evaluate", f"MODEL={model}", f"REPORTS={work}"],
+        "nerbench_evaluate": [*nerbench_command(python), "evaluate", "--model", model, "--no-cache", "--output-dir", str(work)],
         "bare_spacy": [python, "bench/bare_spacy.py", model, "seeds"],
         "spacy_evaluate": [python, "-m", "spacy", "evaluate", model, str(work / "gold.spacy"), "--output", str(work / "spacy-metrics.json")],
     }
@@ -180,18 +169,20 @@ def commands(model: str, root: Path, work: Path, repeat: int, python: str) -> di
         runner(args)()
     load_before = load_average()
     times, _ = timed_rounds({name: runner(args) for name, args in argv.items()}, repeat)
-    ours = json.loads((work / "benchmark.json").read_text(encoding="utf-8"))["models"][0]["schemes"]["strict"]["micro"]
+    ours_report = json.loads((work / "benchmark.json").read_text(encoding="utf-8"))["models"][0]
+    ours = ours_report["schemes"]["strict"]["micro"]
     theirs = json.loads((work / "spacy-metrics.json").read_text(encoding="utf-8"))
-    bare, make = times["bare_spacy"], times["make_evaluate"]
+    bare, ours_t = times["bare_spacy"], times["nerbench_evaluate"]
     return {
         "repeat": repeat,
         "commands": {name: " ".join(args) for name, args in argv.items()},
         "seconds": times,
-        "overhead_ratio": {"best": make["best"] / bare["best"], "median": make["median"] / bare["median"]},
+        "overhead_ratio": {"best": ours_t["best"] / bare["best"], "median": ours_t["median"] / bare["median"]},
         "spacy_evaluate_ratio": {
-            "best": times["spacy_evaluate"]["best"] / make["best"],
-            "median": times["spacy_evaluate"]["median"] / make["median"],
+            "best": times["spacy_evaluate"]["best"] / ours_t["best"],
+            "median": times["spacy_evaluate"]["median"] / ours_t["median"],
         },
+        "predictions_from": ours_report["predictions_from"],
         "gold_docbin": docbin,
         "scores": {
             "nerbench_strict": {k: ours[k] for k in ("precision", "recall", "f1")},
@@ -208,3 +199,48 @@ def bench_end_to_end(model: str, root: Path, work: Path, repeat: int = 10, comma
         "in_process": in_process(model, root, repeat),
         "commands": commands(model, root, work, command_repeat, python),
     }
+
+
+def end_to_end_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    ip, cm = r["in_process"], r["commands"]
+    limit = 1 + ip["target_overhead"]
+    within = cm["overhead_ratio"]["median"] <= limit
+    rows = [
+        figure(
+            f"run_evaluation() + reports / bare spacy.load + nlp.pipe, no cache, same process, warm, {ip['documents']} documents "
+            f"({ip['tokens']:,} tokens), median of {ip['repeat']}",
+            f"{ip['overhead_ratio']['median']:.3f} ({s(ip['seconds']['nerbench_evaluate']['median'])} / {s(ip['seconds']['bare_spacy']['median'])})",
+            f"≤ {limit:.2f}",
+            ip["within_target"],
+        ),
+        figure(
+            f"nerbench evaluate --no-cache / bare spaCy script, fresh processes, median of {cm['repeat']}",
+            f"{cm['overhead_ratio']['median']:.3f} ({s(cm['seconds']['nerbench_evaluate']['median'])} / {s(cm['seconds']['bare_spacy']['median'])})",
+            f"≤ {limit:.2f}",
+            within,
+        ),
+        figure(
+            "python -m spacy evaluate / nerbench evaluate --no-cache, fresh processes, median",
+            f"{cm['spacy_evaluate_ratio']['median']:.3f} ({s(cm['seconds']['spacy_evaluate']['median'])} / {s(cm['seconds']['nerbench_evaluate']['median'])})",
+        ),
+        figure(
+            "where the scored predictions came from: in process; the command",
+            f"{ip['predictions_from']}; {cm['predictions_from']}",
+            "the model (no cache)",
+            ip["predictions_from"] == cm["predictions_from"] == "model",
+        ),
+        figure("the toolkit's own steps (all but the model), median", f"{s(ip['own_steps']['median'])} of {s(ip['steps_total']['median'])}"),
+    ]
+    rows += [figure(f"step {name}: {v['what']}, median", s(v["median"])) for name, v in ip["steps"].items()]
+    d, sc = cm["gold_docbin"], cm["scores"]
+    rows += [
+        figure("gold spans not on spaCy token boundaries (expanded for the .spacy file)", f"{d['expanded']} of {d['spans']}"),
+        figure("strict P / R / F1: nerbench on the exact gold", _prf(sc["nerbench_strict"])),
+        figure("entity P / R / F1: spacy evaluate on the converted gold", _prf(sc["spacy_evaluate_ents"])),
+        figure("strict P / R / F1: nerbench on the converted gold", _prf(sc["nerbench_strict_on_converted_gold"])),
+    ]
+    return rows
+
+
+def _prf(scores: dict[str, float | None]) -> str:
+    return " / ".join("-" if scores[k] is None else f"{scores[k]:.4f}" for k in ("precision", "recall", "f1"))

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .measure import load_average, seconds, time_calls
+from .measure import figure, load_average, n, s, seconds, spread, time_calls, yes
 from .synthetic import synthetic_corpus
 
 GUIDELINES = "# Benchmark guidelines\nSynthetic documents; any span will do.\n"
@@ -82,11 +82,13 @@ def write_seeds(folder: Path, docs) -> Any:
     return build_manifest(folder)
 
 
-def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root: Path = Path(".")) -> dict[str, Any]:
+def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root: Path = Path("."), running: tuple[Path, Any] | None = None) -> dict[str, Any]:
     """Start a real server, push `n_tasks` documents (`repeat` fresh projects), pull an annotated project `repeat` times.
 
     The annotations to pull are entered in one request too (tasks imported with an
     `annotations` field); the pulled gold is checked against the spans that went in.
+    `running`: (state folder, credentials) of a server already started by `server.start`
+    (the tests' own), used and left running instead of starting one.
     """
     import httpx
     from label_studio_sdk import LabelStudio
@@ -108,11 +110,15 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
     scheme = load_scheme(root / "gold" / "labels.json")
     docs = synthetic_corpus(n_tasks, seed)
     tmp = Path(tempfile.mkdtemp(prefix="nerbench-bench-ls-"))
-    state = tmp / "labelstudio"
+    state = tmp / "labelstudio" if running is None else running[0]
+    start_seconds = None
     try:
-        t0 = time.perf_counter()
-        creds, _ = server.start(state, server.free_port())
-        start_seconds = time.perf_counter() - t0
+        if running is None:
+            t0 = time.perf_counter()
+            creds, _ = server.start(state, server.free_port())
+            start_seconds = time.perf_counter() - t0
+        else:
+            creds = running[1]
         seeds = write_seeds(tmp / "seeds", docs)
         conn = Connection(creds.url, creds.token, "benchmark")
         log = RequestLog()
@@ -173,7 +179,8 @@ def bench_labelstudio(n_tasks: int = 1000, seed: int = 0, repeat: int = 3, root:
         round_trip_exact = {doc.id: list(doc.spans) for doc in gold.documents} == spans
         version = _server_version(root)
     finally:
-        server.stop(state)
+        if running is None:
+            server.stop(state)
         shutil.rmtree(tmp, ignore_errors=True)
     n_spans = sum(len(s) for s in spans.values())
     return {
@@ -237,6 +244,33 @@ def _steps(totals: list[float], spent: dict[str, list[float]], names: dict[str, 
 
 
 def _server_version(root: Path) -> str | None:
-    for path in (root / ".venv-ls" / "lib").glob("python*/site-packages/label_studio-*.dist-info"):
+    """Label Studio's version, from the environment its `label-studio` command runs in (LABEL_STUDIO_BIN or root/.venv-ls)."""
+    command = Path(os.environ.get("LABEL_STUDIO_BIN") or root / ".venv-ls" / "bin" / "label-studio")
+    for path in (command.parent.parent / "lib").glob("python*/site-packages/label_studio-*.dist-info"):
         return path.name.split("-")[1].removesuffix(".dist")
     return None
+
+
+def labelstudio_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    p, q, rp = r["push"], r["pull"], r["repush_unchanged"]
+    start = s(r["server_start_seconds"]) if r["server_start_seconds"] is not None else "(a running server was used)"
+    rows = [figure(f"Label Studio {r['label_studio_version']} (SQLite, 127.0.0.1): first start", start)]
+    for name, op, what, key in (("push", p, "tasks into a new project", "bulk_import_requests"), ("pull", q, "annotated tasks", "export_requests")):
+        one = key.removesuffix("_requests").replace("_", " ")
+        rows += [
+            figure(f"{name} of {n(r['tasks'])} {what}; best / median / worst of {r['repeat']}", spread(op["seconds"])),
+            figure(f"{name}, per 1,000 tasks (best)", s(op["seconds_per_1000_tasks"]["best"])),
+            figure(
+                f"HTTP requests per {name} (SDK hook; server log)",
+                f"{op['requests']['total']}; {', '.join(map(str, op['server_log']['totals']))} ({op[key]} {one})",
+                f"one {one}",
+                op[key] == 1,
+            ),
+        ]
+    rows += [
+        figure("push again, nothing new: seconds, requests", f"{s(rp['seconds'])}, {rp['requests']['total']}"),
+        figure(f"pulled gold identical to the {n(r['spans'])} spans pushed", yes(q["round_trip_exact"])),
+    ]
+    for name, op in (("push", p), ("pull", q)):
+        rows += [figure(f"{name} step {step}: {v['what']}, median", s(v["median"])) for step, v in op["steps"].items()]
+    return rows

@@ -94,7 +94,41 @@ def peak_memory(func: Callable[[], Any]) -> int:
 
 
 def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: how busy the machine was, next to every timing."""
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, in clock ticks: user, nice, system, idle, iowait, irq, softirq, steal (/proc/stat)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            return [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def stolen_share(before: list[int], after: list[int]) -> float | None:
+    """Share of the CPU time between two `cpu_times` that the hypervisor gave to other machines (steal).
+
+    A virtual machine's load average cannot see work on the host's other guests; steal time can.
+    """
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after)]
+    return round(spent[7] / sum(spent), 3) if sum(spent) > 0 else None
+
+
+def commit() -> str | None:
+    """The project's commit (with `+changes` when the work tree differs from it): what the figures measured."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty.strip() else "")
 
 
 def machine() -> dict[str, Any]:
@@ -128,4 +162,46 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "python_executable": sys.executable,
         "versions": versions,
+        "commit": commit(),
     }
+
+
+# ---- how figures are written (bench.json and BENCHMARKS.md alike) --------------------------------
+
+
+def s(x: float) -> str:
+    """Seconds, three significant digits."""
+    if x >= 100:
+        return f"{x:.0f} s"
+    if x >= 0.01:
+        return f"{x:.3g} s"
+    return f"{x * 1000:.3g} ms"
+
+
+def ratio(x: float) -> str:
+    return f"{x:.2f}×"
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "no"
+
+
+def spread(t: dict[str, Any]) -> str:
+    """Best / median / worst of a timing."""
+    return f"{s(t['best'])} / {s(t['median'])} / {s(t['worst'])}"
+
+
+def figure(name: str, value: str, target: str | None = None, met: bool | None = None, note: str | None = None) -> dict[str, Any]:
+    """One figure of a part: what, its value as written, and its target if it has one.
+
+    `met` is True or False when the target was judged, None when it could not be (the note says why).
+    """
+    return {"figure": name, "value": value, "target": target, "met": met if target else None, "note": note}

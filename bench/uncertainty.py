@@ -7,7 +7,7 @@ from typing import Any
 from nerbench.scoring import score_corpus
 from nerbench.uncertainty import bootstrap, paired_test, resample_weights, unit_matrix
 
-from .measure import load_average, timed, timed_rounds
+from .measure import figure, load_average, n, s, spread, timed, timed_rounds
 from .synthetic import LABELS, synthetic_corpus, toolkit_input
 
 TARGET_SECONDS = 2.0
@@ -50,3 +50,24 @@ def bench_uncertainty(
         "paired_test": {k: results["paired_test"][k] for k in ("delta", "p_value", "resamples")},
         "load_average": {"before": load_before, "after": load_average()},
     }
+
+
+def uncertainty_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
+    t = r["seconds"]
+    lo, hi = r["strict_micro_f1_interval"]
+    return [
+        figure(
+            f"bootstrap: {n(r['resamples'])} resamples of {n(r['units'])} documents ({n(r['corpus']['gold_entities'])} gold entities), "
+            f"intervals for every scheme and label; best / median / worst of {r['repeat']}",
+            spread(t["bootstrap"]),
+            f"< {r['target_seconds']:g} s",
+            r["bootstrap_under_target"],
+        ),
+        figure("of which drawing the resample weights", spread(t["resample_weights"])),
+        figure("unit_matrix from score_corpus's per-document counts", spread(t["unit_matrix"])),
+        figure(f"paired_test: {n(r['shuffles'])} shuffles of {n(r['units'])} documents", spread(t["paired_test"])),
+        figure(
+            "strict micro F1, 95% interval; paired test against every tenth span left out",
+            f"[{lo:.4f}, {hi:.4f}]; ΔF1 {r['paired_test']['delta']:.4f}, p = {r['paired_test']['p_value']:.4g}",
+        ),
+    ]

@@ -240,22 +240,6 @@ def test_nothing_to_score_is_an_error(root, tmp_path):
         run_evaluation((), gold, tmp_path / "seeds", root / "gold" / "labels.json", cache_dir=None)
 
 
-def test_the_scale_script_runs_on_a_tiny_corpus(tmp_path):
-    from typer.testing import CliRunner
-
-    from bench.evaluate_scale import app
-
-    runner = CliRunner()
-    made = runner.invoke(app, ["make", "--docs", "12", "--folder", str(tmp_path)])
-    assert made.exit_code == 0, made.output
-    assert json.loads(made.output)["documents"] == 12
-    read = runner.invoke(app, ["read", "--folder", str(tmp_path)])
-    assert read.exit_code == 0 and json.loads(read.output)["gold_spans"] == json.loads(made.output)["gold_spans"]
-    done = runner.invoke(app, ["evaluate", "--folder", str(tmp_path), "--bootstrap", "20"])
-    assert done.exit_code == 0, done.output
-    assert sorted(json.loads(done.output)["sizes"]) == REPORT_FILES
-
-
 def test_without_html_an_earlier_page_goes_with_the_same_step(root, tmp_path):
     gold, source = synthetic(tmp_path, 5)
     evaluation = run(root, gold, source)
