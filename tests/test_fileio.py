@@ -7,6 +7,7 @@ two writing sets into one folder at once while a third reads.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nerbench.errors import NerbenchError
 from nerbench.fileio import JOURNAL, SET_PREFIX, FileSet, atomic_write_many, parse_json, reading
@@ -255,3 +258,30 @@ def test_two_writers_at_once_never_leave_or_show_a_mixed_set(tmp_path):
     assert reads > 0 and mixed == 0, f"{mixed} of {reads} reads saw files of two runs"
     assert len(set(run_ids(tmp_path))) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PARTS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.recursive(
+        st.lists(  # surrogates, paired or not, beside other characters (st.text never draws a surrogate)
+            st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d", "\ude00", "\\", "u", "\u2028"]) | st.characters(),
+            max_size=8,
+        ).map("".join),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=6,
+    ),
+    ascii_only=st.booleans(),
+)
+def test_the_text_scan_finds_every_lone_surrogate_the_walk_of_the_parsed_value_finds(value, ascii_only):
+    from nerbench.fileio import _lone_surrogate
+
+    try:
+        text = json.dumps(value, ensure_ascii=ascii_only)
+    except UnicodeEncodeError:  # pragma: no cover - json.dumps writes surrogates as escapes or raw
+        return
+    expected = _lone_surrogate(json.loads(text))
+    if expected is None:
+        assert parse_json(text, "t") == json.loads(text)
+    else:
+        with pytest.raises(NerbenchError, match="lone surrogate"):
+            parse_json(text, "t")
