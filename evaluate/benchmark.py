@@ -28,7 +28,7 @@ import numpy as np
 
 from nerbench import __version__
 from nerbench.analysis import boundary_notes, confusion_matrix, conventions, document_spans, error_counts, error_sample, iter_errors, summarize
-from nerbench.errors import NerbenchError
+from nerbench.errors import NerbenchError, shown_ids
 from nerbench.formats.predictions import SystemPredictions, load_predictions
 from nerbench.formats.spacy import TOKENIZERS, token_offsets
 from nerbench.gold import DEFAULT_GOLD_PATH, Document, Gold, describe_provisional, load_gold
@@ -227,13 +227,12 @@ def run_evaluation(
     files = [load_predictions(path, texts, scheme, label_map, missing_predictions) for path in prediction_files]
     for f in files:
         if f.missing:
-            shown = ", ".join(f.missing[:10]) + (f" and {len(f.missing) - 10} more" if len(f.missing) > 10 else "")
+            shown = shown_ids(f.missing, 10)
             notices.append(notice("missing_documents", f"{f.name} ({f.path}): {len(f.missing)} gold document(s) have no line and count as predicting nothing: {shown}"))
     tokens = token_offsets(texts, tokenizer) if tokenizer else None
     missing = [i for i in seeds.ids if i not in texts]
     if missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        notices.append(notice("seeds_without_gold", f"{len(missing)} seed documents have no gold and are not scored: {shown}."))
+        notices.append(notice("seeds_without_gold", f"{len(missing)} seed documents have no gold and are not scored: {shown_ids(missing, 10)}."))
     sentences = units_of(texts, "sentence", quiet)  # also the context shown with each error
     units = sentences if uncertainty.unit == "sentence" else units_of(texts, uncertainty.unit)
     results, unit_counts, scored = [], [], []

@@ -10,7 +10,7 @@ from typing import Any, Callable, List, Optional, Sequence
 import typer
 import typer.core
 
-from .errors import NerbenchError
+from .errors import NerbenchError, shown_ids
 
 USAGE_ERROR = 2  # a command line that cannot be parsed (click's status); a bad input file is 1
 
@@ -660,12 +660,6 @@ def push_cmd(
         typer.echo(f"Nothing new to push: all {len(result.unchanged)} seeds are already tasks")
     if result.predictions:
         typer.echo(f"Added predictions of {model_version} to {result.predictions} tasks")
-
-
-def shown_ids(ids: List[str], limit: int = 5) -> str:
-    """The first few ids and how many more: a push of 200 documents is one short line."""
-    more = len(ids) - limit
-    return ", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 @app.command("pull")

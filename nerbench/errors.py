@@ -1,4 +1,8 @@
-"""The one exception type the command line turns into an `Error: ...` line."""
+"""The one exception type the command line turns into an `Error: ...` line, and how messages list ids."""
+
+from __future__ import annotations
+
+from typing import Sequence
 
 
 class NerbenchError(Exception):
@@ -6,3 +10,9 @@ class NerbenchError(Exception):
 
     The CLI prints it as `Error: <message>` and exits with status 1, without a traceback.
     """
+
+
+def shown_ids(ids: Sequence[str], limit: int = 5) -> str:
+    """The first `limit` ids and how many more: a message about 200 documents stays one short line."""
+    more = len(ids) - limit
+    return ", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else "")

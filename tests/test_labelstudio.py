@@ -23,7 +23,8 @@ from nerbench.annotate.client import Connection, connect, find_project
 from nerbench.annotate.labelconfig import label_config
 from nerbench.annotate.pull import pull
 from nerbench.annotate.push import existing_tasks, import_annotations, push, set_ground_truth
-from nerbench.cli import app, shown_ids
+from nerbench.cli import app
+from nerbench.errors import shown_ids
 from nerbench.errors import NerbenchError
 from nerbench.formats.labelstudio import spans_to_result
 from nerbench.gold import Document, dumps_gold

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from nerbench.errors import NerbenchError
+from nerbench.errors import NerbenchError, shown_ids
 from nerbench.fileio import jsonl_lines, read_input_text, sha256_text
 from nerbench.gold import document_line
 from nerbench.labels import LabelMap, LabelScheme
@@ -114,9 +114,8 @@ def load_predictions(
         raw_found[doc_id] = [(s.start, s.end, s.label) for s in spans]
     absent = tuple(doc_id for doc_id in texts if doc_id not in found)
     if absent and missing == "refuse":
-        more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
         raise NerbenchError(
-            f"{path}: no line for {len(absent)} document(s) of the gold: {', '.join(absent[:3])}{more} "
+            f"{path}: no line for {len(absent)} document(s) of the gold: {shown_ids(absent, 3)} "
             "(predict them, or pass --missing-as-empty to count them as predicting nothing)"
         )
     info = model[0] if model else {}
