@@ -36,10 +36,10 @@ from nerbench.labels import DEFAULT_SCHEME_PATH, IDENTITY_MAP, LabelMap, LabelSc
 from nerbench.scoring import SCHEMES, Counts, Matching, UnitCounts, averages, match_corpus, metrics
 from nerbench.seeds import DEFAULT_SEEDS_DIR, load_seeds
 from nerbench.spans import Span
-from nerbench.tokens import token_metrics
+from nerbench.tokens import corpus_token_metrics
 from nerbench.uncertainty import bootstrap, paired_test
 
-from .predict import Inference, PredictionCache, get_predictions, map_predictions
+from .predict import Inference, PredictionCache, Predictions, get_predictions, map_predictions
 from .units import units_of
 
 FORMAT = "nerbench.benchmark"
@@ -96,6 +96,7 @@ class System:
     spans: Mapping[str, Sequence[tuple[int, int, str]]]
     source: str
     provenance: dict[str, Any] | None = None  # a spaCy pipeline's: documents from the cache and the model (predict.Provenance)
+    mapped: Predictions | None = None  # `spans` already mapped onto the scheme with the run's label map (a predictions file maps as it reads)
 
 
 # Where systems come from: a function of the gold texts (document id -> text), called once,
@@ -115,7 +116,7 @@ def spacy_system(spec: str, cache: PredictionCache | None, inference: Inference 
 
 def file_system(read: SystemPredictions) -> SystemSource:
     """A predictions file, already read and checked against the gold, as a system."""
-    return lambda texts: System(read.info(), read.raw, "file")
+    return lambda texts: System(read.info(), read.raw, "file", mapped=Predictions(read.spans, read.unmapped))
 
 
 def distinct_name(system: System, taken: set[tuple[str, str]]) -> System:
@@ -304,7 +305,7 @@ def score_system(
     info = dict(system.info)
     name = f"{info['name']} {info['version']}"
     check_model_labels(info["name"], list(info["labels"]), scheme, label_map)
-    predictions = map_predictions(system.spans, info["name"], scheme, label_map)
+    predictions = system.mapped if system.mapped is not None else map_predictions(system.spans, info["name"], scheme, label_map)
     texts = {doc.id: doc.text for doc in gold.documents}
     matching = match_corpus({doc.id: doc.spans for doc in gold.documents}, predictions.spans)
     per_unit = matching.counts(units).aligned(scheme.names)
@@ -344,8 +345,8 @@ def score_system(
         "notices": notices,
     }
     if tokens is not None and tokenizer:
-        per_doc = [(tokens[doc.id], doc.spans, predictions.spans.get(doc.id, [])) for doc in gold.documents]
-        result["tokens"] = token_metrics(per_doc, scheme.names, tokenizer, TOKENIZERS[tokenizer])
+        doc_tokens = [tokens[doc_id] for doc_id in matching.ids]
+        result["tokens"] = corpus_token_metrics(doc_tokens, matching.gold, matching.pred, matching.labels, scheme.names, tokenizer, TOKENIZERS[tokenizer])
     model = {"name": str(info["name"]), "version": str(info["version"])}
     return result, per_unit, Scored(model, predictions.spans, matching, notes)
 

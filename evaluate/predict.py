@@ -551,7 +551,8 @@ class Predictions:
 
 def map_predictions(raw: Mapping[str, RawSpans], model_name: str, scheme: LabelScheme, label_map: LabelMap) -> Predictions:
     unmapped: Counter = Counter()
-    spans = {doc_id: map_spans(ents, doc_id, model_name, scheme, label_map, unmapped) for doc_id, ents in raw.items()}
+    targets: dict[str, str | None] = {}  # each label's target, looked up and checked once
+    spans = {doc_id: map_spans(ents, doc_id, model_name, scheme, label_map, unmapped, targets) for doc_id, ents in raw.items()}
     return Predictions(spans, unmapped)
 
 
@@ -566,20 +567,33 @@ def predict(
     return map_predictions(run_model(nlp, texts, n_process, batch_size), model_name, scheme, label_map)
 
 
-def map_spans(raw, doc_id: str, model_name: str, scheme: LabelScheme, label_map: LabelMap, unmapped: Counter) -> list[Span]:
+def map_spans(
+    raw, doc_id: str, model_name: str, scheme: LabelScheme, label_map: LabelMap, unmapped: Counter, targets: dict[str, str | None] | None = None
+) -> list[Span]:
+    """One document's raw (start, end, label) spans with the label map applied, as sorted Spans.
+
+    A label mapped to null is counted in `unmapped`; one that maps outside the scheme is refused.
+    `targets` remembers each label's target across the documents of a corpus.
+    """
+    targets = {} if targets is None else targets
     out = []
     for start, end, label in raw:
-        target = label_map.apply(label)
+        if label in targets:
+            target = targets[label]
+        else:
+            target = label_map.apply(label)
+            if target is not None and target not in scheme:
+                raise NerbenchError(
+                    f"model {model_name}, document {doc_id}: predicted label {label!r} is not in the label scheme "
+                    "and has no mapping (use --label-map)"
+                )
+            targets[label] = target
         if target is None:
             unmapped[label] += 1
-        elif target not in scheme:
-            raise NerbenchError(
-                f"model {model_name}, document {doc_id}: predicted label {label!r} is not in the label scheme "
-                "and has no mapping (use --label-map)"
-            )
         else:
-            out.append(Span(start, end, target))
-    return sorted(out)
+            out.append((start, end, target))
+    out.sort()  # as tuples: the order of Spans, sorted in C
+    return [Span(start, end, label) for start, end, label in out]
 
 
 def _is_int(value: object) -> bool:

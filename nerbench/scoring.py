@@ -487,7 +487,7 @@ class SpanArrays:
         return Span(int(self.start[i]), int(self.end[i]), labels[int(self.label[i])])
 
 
-class _Codes(dict):
+class LabelCodes(dict):
     """Label -> number, numbering a label when first seen (lookups stay the C dict's)."""
 
     def __missing__(self, label: str) -> int:
@@ -495,7 +495,8 @@ class _Codes(dict):
         return code
 
 
-def _flatten(docs: Sequence[Sequence[Span]], codes: _Codes) -> SpanArrays:
+def flatten_spans(docs: Sequence[Sequence[Span]], codes: LabelCodes) -> SpanArrays:
+    """Span lists per document as one side's SpanArrays, labels numbered by `codes` (which numbers a new label when first seen)."""
     lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
     flat = list(chain.from_iterable(docs))
     n = len(flat)
@@ -626,8 +627,8 @@ def match_corpus(gold: Mapping[str, Sequence[Span]], pred: Mapping[str, Sequence
     ids = list(gold)
     gold_docs = [gold[i] for i in ids]
     pred_docs = [pred.get(i, ()) for i in ids]
-    codes = _Codes()
-    g, p = _flatten(gold_docs, codes), _flatten(pred_docs, codes)
+    codes = LabelCodes()
+    g, p = flatten_spans(gold_docs, codes), flatten_spans(pred_docs, codes)
     g_partner, p_partner, slow = _pair(g, p, len(ids))
     if slow.any():  # documents the vectorised pass does not settle: `match` itself
         for doc in np.flatnonzero(slow).tolist():

@@ -18,10 +18,11 @@ earlier span.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .scoring import SpanArrays, LabelCodes, flatten_spans
 from .spans import Span
 
 
@@ -64,29 +65,28 @@ def token_tags(offsets: Sequence[tuple[int, int]] | np.ndarray, spans: Sequence[
     return tags
 
 
-def _corpus_codes(
-    tokens: Sequence[np.ndarray], spans: Sequence[Sequence[Span]], label_code: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(label code of every token of the corpus, 0 = outside; 1 where a span's first token is).
+def _token_block(tokens: Sequence[Sequence[tuple[int, int]] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens of some documents as one (n, 2) array of offsets, and each token's document (position in `tokens`)."""
+    if not len(tokens):
+        return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
+    tok = np.concatenate([np.asarray(t, dtype=np.int64).reshape(-1, 2) for t in tokens])
+    return tok, np.repeat(np.arange(len(tokens)), [len(t) for t in tokens])
 
-    All documents at once: each is shifted past the previous one's last offset, so one sorted
-    search finds every span's tokens.
+
+def _side_codes(
+    tok: np.ndarray, tok_doc: np.ndarray, base: np.ndarray, side: SpanArrays, a: int, b: int, code_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(label code of every token of documents [a, b), 0 = outside; 1 where a span's first token is), from one side's spans.
+
+    All documents at once: each is shifted by `base` past the previous one's last offset, so one
+    sorted search finds every span's tokens.
     """
-    n_docs = len(tokens)
-    tok = np.concatenate([np.asarray(t, dtype=np.int64).reshape(-1, 2) for t in tokens]) if n_docs else np.zeros((0, 2), np.int64)
-    tok_doc = np.repeat(np.arange(n_docs), [len(t) for t in tokens])
-    span_doc = np.repeat(np.arange(n_docs), [len(s) for s in spans])
-    flat = [span for doc in spans for span in doc]
-    bounds = np.array([(s.start, s.end) for s in flat], dtype=np.int64).reshape(-1, 2)
-    code = np.array([label_code[s.label] for s in flat], dtype=np.int64)
-    extent = np.zeros(n_docs, dtype=np.int64)
-    np.maximum.at(extent, tok_doc, tok[:, 1])
-    np.maximum.at(extent, span_doc, bounds[:, 1])
-    base = np.concatenate([[0], np.cumsum(extent + 1)[:-1]]) if n_docs else extent
-    start, end = bounds[:, 0] + base[span_doc], bounds[:, 1] + base[span_doc]
+    lo, hi = int(side.offsets[a]), int(side.offsets[b])
+    shift = base[side.doc[lo:hi] - a]
+    start, end = side.start[lo:hi] + shift, side.end[lo:hi] + shift
     order = np.lexsort((end, start))
     owner = _owners(tok[:, 0] + base[tok_doc], tok[:, 1] + base[tok_doc], start[order], end[order])
-    codes = np.where(owner >= 0, code[order][np.maximum(owner, 0)] if len(order) else 0, 0)
+    codes = np.where(owner >= 0, code_of[side.label[lo:hi][order]][np.maximum(owner, 0)] if len(order) else 0, 0)
     begins = np.zeros(len(owner), dtype=np.int64)
     if len(owner):
         begins[0] = owner[0] >= 0
@@ -98,24 +98,66 @@ def _value(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
+CHUNK_DOCUMENTS = 1000  # documents whose tokens are coded at once: memory bounded by a chunk, not the corpus
+
+
 def token_metrics(
     documents: Iterable[tuple[Sequence[tuple[int, int]] | np.ndarray, Sequence[Span], Sequence[Span]]],
     labels: Sequence[str],
     tokenizer: str,
     description: str = "",
+    chunk: int = CHUNK_DOCUMENTS,
 ) -> dict[str, Any]:
     """Accuracy and per-label token P/R/F1 over (token offsets, gold spans, predicted spans) per document."""
-    from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
+    docs = list(documents)
+    codes = LabelCodes({label: i for i, label in enumerate(labels)})
+    gold = flatten_spans([g for _, g, _ in docs], codes)
+    pred = flatten_spans([p for _, _, p in docs], codes)
+    return corpus_token_metrics([t for t, _, _ in docs], gold, pred, list(codes), labels, tokenizer, description, chunk)
+
+
+def corpus_token_metrics(
+    tokens: Sequence[Sequence[tuple[int, int]] | np.ndarray],
+    gold: SpanArrays,
+    pred: SpanArrays,
+    span_labels: Sequence[str],
+    labels: Sequence[str],
+    tokenizer: str,
+    description: str = "",
+    chunk: int = CHUNK_DOCUMENTS,
+) -> dict[str, Any]:
+    """`token_metrics` from the span arrays of a matching (`nerbench.scoring`): document d's tokens
+    are `tokens[d]`, its spans those of document d of `gold` and `pred`, whose label codes index
+    `span_labels`.
+
+    The documents are coded `chunk` at a time into one contingency table of (gold label, predicted
+    label) token counts; scikit-learn's `precision_recall_fscore_support` then gets each pair of
+    the table once, weighted by its count: the same sums, so the same values, as one entry per
+    token would give, without a corpus-long array of tokens.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
 
     label_code = {label: i + 1 for i, label in enumerate(labels)}
-    docs = list(documents)
-    tokens = [offsets for offsets, _, _ in docs]
-    y_true, gold_begins = _corpus_codes(tokens, [gold for _, gold, _ in docs], label_code)
-    y_pred, pred_begins = _corpus_codes(tokens, [pred for _, _, pred in docs], label_code)
-    tags_true, tags_pred = y_true * 2 + gold_begins, y_pred * 2 + pred_begins
-    n = int(len(y_true))
-    correct = int(np.count_nonzero(tags_true == tags_pred))
-    codes = list(range(1, len(labels) + 1))
+    code_of = np.array([label_code[label] for label in span_labels], dtype=np.int64)  # a span label's code here; a label outside `labels` is a KeyError
+    k = len(labels) + 1  # label codes, 0 = outside
+    table = np.zeros((k, k), dtype=np.int64)  # tokens per (gold code, predicted code)
+    n = correct = 0
+    step = max(1, chunk)
+    for a in range(0, len(tokens), step):
+        b = min(a + step, len(tokens))
+        tok, tok_doc = _token_block(tokens[a:b])
+        extent = np.zeros(b - a, dtype=np.int64)  # each document's last offset, of a token or a span
+        np.maximum.at(extent, tok_doc, tok[:, 1])
+        for side in (gold, pred):
+            lo, hi = int(side.offsets[a]), int(side.offsets[b])
+            np.maximum.at(extent, side.doc[lo:hi] - a, side.end[lo:hi])
+        base = np.concatenate([[0], np.cumsum(extent + 1)[:-1]])
+        y_true, gold_begins = _side_codes(tok, tok_doc, base, gold, a, b, code_of)
+        y_pred, pred_begins = _side_codes(tok, tok_doc, base, pred, a, b, code_of)
+        table += np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+        n += len(y_true)
+        correct += int(np.count_nonzero(y_true * 2 + gold_begins == y_pred * 2 + pred_begins))  # the IOB2 tags
+    codes = list(range(1, k))
     result: dict[str, Any] = {
         "tokenizer": tokenizer,
         "description": description,
@@ -132,10 +174,17 @@ def token_metrics(
         result["per_label"] = {label: {**none, **zero} for label in labels}
         result.update(micro={**none, **zero}, macro=dict(none), weighted=dict(none))
         return result
-    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=codes, average=None, zero_division=np.nan)
-    confusion = multilabel_confusion_matrix(y_true, y_pred, labels=codes)  # per label [[tn, fp], [fn, tp]]
+    y_true, y_pred = np.nonzero(table)
+    weights = table[y_true, y_pred]
+
+    def scores(average: str | None):
+        return precision_recall_fscore_support(y_true, y_pred, labels=codes, average=average, zero_division=np.nan, sample_weight=weights)
+
+    p, r, f, _ = scores(None)
     for i, label in enumerate(labels):
-        (_, fp), (fn, tp) = confusion[i].tolist()
+        code = i + 1
+        tp = int(table[code, code])
+        fp, fn = int(table[:, code].sum()) - tp, int(table[code, :].sum()) - tp
         result["per_label"][label] = {
             "precision": _value(p[i]),
             "recall": _value(r[i]),
@@ -143,12 +192,23 @@ def token_metrics(
             "tp": tp,
             "fp": fp,
             "fn": fn,
-            "support": int(support[i]),
+            "support": tp + fn,
             "predicted": tp + fp,
         }
     tp, fp, fn = (sum(m[key] for m in result["per_label"].values()) for key in ("tp", "fp", "fn"))
     for average in ("micro", "macro", "weighted"):
-        ap, ar, af, _ = precision_recall_fscore_support(y_true, y_pred, labels=codes, average=average, zero_division=np.nan)
+        ap, ar, af, _ = scores(average)
         result[average] = {"precision": _value(ap), "recall": _value(ar), "f1": _value(af)}
     result["micro"].update(tp=tp, fp=fp, fn=fn, support=tp + fn, predicted=tp + fp)
     return result
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nerbench.evaluate.benchmark import System, Uncertainty, evaluate, run_evaluation
 from nerbench.evaluate.html import render_html
-from nerbench.evaluate.report import render_markdown, render_terminal, write_reports
+from nerbench.evaluate.report import json_line, render_markdown, render_terminal, write_reports
 from nerbench.fileio import read_jsonl, sha256_text
 from nerbench.seeds import build_manifest
 from nerbench.spans import Span
+
+from strategies import lone_surrogate, unicode_text
 
 REPORT_FILES = ["benchmark.html", "benchmark.json", "benchmark.md", "errors.jsonl", "predictions.jsonl"]
 
@@ -248,3 +252,17 @@ def test_without_html_an_earlier_page_goes_with_the_same_step(root, tmp_path):
     written = write_reports(evaluation, out, html=False)
     assert sorted(p.name for p in written) == sorted(set(REPORT_FILES) - {"benchmark.html"})
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(p.name for p in written)
+
+
+@given(st.dictionaries(unicode_text(), st.one_of(unicode_text(), st.integers(-(2**63), 2**63 - 1), st.none(), st.lists(unicode_text(), max_size=3)), max_size=4))
+def test_a_json_line_is_one_line_that_reads_back_as_the_value(value):
+    line = json_line(value)
+    assert line.endswith("\n") and line.count("\n") == 1  # no raw newline inside: U+2028 and the rest may stay raw
+    assert json.loads(line) == value
+    assert line == json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"  # what orjson writes, the standard encoder's compact form
+
+
+@given(lone_surrogate)
+def test_a_json_line_with_a_lone_surrogate_is_the_standard_encoders_raw_surrogate(char):
+    # orjson refuses it; the standard encoder writes it raw, and writing the line to a UTF-8 file fails as before, naming the file
+    assert json_line({"text": char}) == json.dumps({"text": char}, ensure_ascii=False) + "\n"

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, classification_report
 
@@ -112,12 +112,14 @@ def test_token_ownership_equals_a_token_by_token_reading(case):
     assert token_labels(offsets, spans).tolist() == expected
 
 
+@settings(deadline=None)  # the first example imports scikit-learn
 @given(st.lists(st.tuples(tokens_and_spans(), tokens_and_spans()), max_size=5))
 def test_corpus_metrics_equal_the_tags_of_each_document_counted_together(cases):
     docs = [(offsets, gold, [s for s in pred_spans]) for (offsets, gold), (_, pred_spans) in cases]
     true_tags = [t for offsets, gold, _ in docs for t in token_tags(offsets, gold)]
     pred_tags = [t for offsets, _, pred in docs for t in token_tags(offsets, pred)]
     m = token_metrics(docs, ["X", "Y"], "test")
+    assert token_metrics(docs, ["X", "Y"], "test", chunk=2) == token_metrics(docs, ["X", "Y"], "test", chunk=1) == m  # chunks add up
     assert (m["tokens"], m["correct_tags"]) == (len(true_tags), sum(a == b for a, b in zip(true_tags, pred_tags)))
     for label in ("X", "Y"):
         gold_has = [t[2:] == label for t in true_tags]

@@ -109,8 +109,8 @@ def load_predictions(
                     f"{scheme.path or scheme.name}{mapping}; map it with --label-map FILE"
                 )
             else:
-                mapped.append(Span(span.start, span.end, target))
-        found[doc_id] = sorted(mapped)
+                mapped.append(span if target == span.label else Span(span.start, span.end, target))
+        found[doc_id] = mapped  # in order: parse_spans sorts them, and spans that do not overlap keep their order whatever their labels
         raw_found[doc_id] = [(s.start, s.end, s.label) for s in spans]
     absent = tuple(doc_id for doc_id in texts if doc_id not in found)
     if absent and missing == "refuse":
