@@ -260,6 +260,7 @@ def bench_inference(
             with make() as inference:
                 results[name] = get_predictions(model, texts, None, inference)
             runs[name].append(time.perf_counter() - start)
+    cpu_per_document = worker_cpu(model, root, max(1, copies // 5), workers)
     times = {name: seconds(r) for name, r in runs.items()}
     one = results["1 process"].raw
     dask_name = f"Dask LocalCluster, {workers} workers"
@@ -285,7 +286,37 @@ def bench_inference(
         "settled_seconds": waited,
         "load_average": {"before": load_before, "during": loads, "after": load_average()},
         "cpu_stolen": stolen_share(cpu, cpu_times()),
+        "worker_cpu": cpu_per_document,
     }
+
+
+def worker_cpu(model: str, root: Path, copies: int = 20, workers: int = 2, shard: int = 25) -> dict[str, Any]:
+    """CPU seconds per document that LocalCluster workers spend predicting, with nerbench's worker settings and with Dask's defaults.
+
+    CPU time, not wall time: it is what the settings change, and the host's share of the CPU (this
+    is a virtual machine) does not blur it. Each worker loads the model before the count starts;
+    the count is every thread of the worker processes (the task's, the event loop's, a profiler's).
+    """
+    from nerbench.evaluate.distributed import DaskSession, predict_shard
+    from nerbench.evaluate.predict import fingerprint, locate_model
+
+    files = locate_model(model)
+    key = fingerprint(files)
+    texts = list(repeated_texts(root, copies).values())
+    shards = [texts[i : i + shard] for i in range(0, len(texts), shard)]
+    out: dict[str, Any] = {"documents": len(texts), "shard": shard, "workers": workers}
+    for name, defaults in (("nerbench", False), ("dask_defaults", True)):
+        session = DaskSession("local", workers, dask_defaults=defaults)
+        try:
+            client = session.client
+            client.run(predict_shard, files.load_spec, key, texts[:1], None)  # every worker loads the model
+            before = client.run(time.process_time)
+            client.gather(client.map(predict_shard, [files.load_spec] * len(shards), [key] * len(shards), shards, [4] * len(shards), pure=False))
+            after = client.run(time.process_time)
+        finally:
+            session.close()
+        out[name] = sum(after[w] - before[w] for w in after) / len(texts)
+    return out
 
 
 def _settle(limit: float) -> float:
@@ -326,4 +357,13 @@ def inference_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         figure("every setting predicts the same spans as 1 process", yes(all(r["same_predictions"].values()))),
     ]
+    w = r.get("worker_cpu")
+    if w:
+        rows.append(
+            figure(
+                f"LocalCluster worker CPU time per document, nerbench's worker settings / Dask's defaults (profiler, malloc trim); "
+                f"{n(w['documents'])} documents in shards of {w['shard']}",
+                f"{w['nerbench'] * 1000:.0f} ms / {w['dask_defaults'] * 1000:.0f} ms ({w['dask_defaults'] / w['nerbench'] - 1:+.0%} with Dask's defaults)",
+            )
+        )
     return rows

@@ -32,30 +32,32 @@ WORKERS_TIMEOUT = 120.0  # seconds to wait for a scheduler without workers to ge
 # The workers of a LocalCluster started here run spaCy and nothing else, so two of Dask's defaults
 # go: the sampling profiler (a thread that walks the task's stack every 10 ms) and
 # MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to the system at every free, which spaCy's
-# many small allocations pay for). With them, a worker spent about 13% more CPU time on a shard of
-# 25 documents (5.4 s against 4.7 s). A cluster started elsewhere keeps its own configuration;
-# README.md shows the same two settings for it.
+# many small allocations pay for): with them a worker spends more CPU time per document (`make
+# bench`, part inference, measures how much). A cluster started elsewhere keeps its own
+# configuration; README.md shows the same two settings for it.
 LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 class DaskSession:
     """A client of a LocalCluster started here (closed with the session) or of a scheduler elsewhere (left running)."""
 
-    def __init__(self, scheduler: str, workers: int) -> None:
+    def __init__(self, scheduler: str, workers: int, dask_defaults: bool = False) -> None:
+        """`dask_defaults`: a LocalCluster keeps the worker settings LOCAL_WORKER_CONFIG drops (for `make bench`, which measures them)."""
         self.scheduler = scheduler
         self._cluster = None
-        self.client = self._connect(scheduler, workers)
+        self.client = self._connect(scheduler, workers, dask_defaults)
 
-    def _connect(self, scheduler: str, workers: int):
+    def _connect(self, scheduler: str, workers: int, dask_defaults: bool = False):
         import dask
         from distributed import Client, LocalCluster
 
         if scheduler == "local":
+            settings = {} if dask_defaults else LOCAL_WORKER_CONFIG | {"distributed.nanny.pre-spawn-environ": _worker_environ()}
             try:
                 # one thread per worker process: spaCy inference is CPU-bound and holds the GIL; a failed task
                 # is reported here in one line, not also logged by the worker. No dashboard; the scheduler's
                 # small HTTP server takes another port when 8787 is busy, which is nothing to warn about.
-                with warnings.catch_warnings(), dask.config.set(LOCAL_WORKER_CONFIG | {"distributed.nanny.pre-spawn-environ": _worker_environ()}):
+                with warnings.catch_warnings(), dask.config.set(settings):
                     warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
                     self._cluster = LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL

@@ -249,7 +249,9 @@ def test_inference_part_predicts_the_same_on_one_process_n_process_and_a_local_d
     r = bench_inference(MODEL, root, copies=1, repeat=1, workers=2)
     assert r["documents"] == 5 and r["same_predictions"] == {"1 process": True, "n_process=2": True, "Dask LocalCluster, 2 workers": True}
     assert r["ran_on"] == {"1 process": "1 process", "n_process=2": "2 processes", "Dask LocalCluster, 2 workers": "Dask LocalCluster (2 workers)"}
-    assert len(inference_figures(r)) == 3 + 2 + 1 + 1  # the three settings' times, two speed-ups, the machine, the equality
+    assert len(inference_figures(r)) == 3 + 2 + 1 + 1 + 1  # the three settings' times, two speed-ups, the machine, the equality, worker CPU
+    w = r["worker_cpu"]
+    assert w["documents"] == 5 and w["nerbench"] > 0 and w["dask_defaults"] > 0  # CPU time was counted on the workers, both ways
 
 
 @pytest.mark.labelstudio
