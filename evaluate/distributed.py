@@ -29,13 +29,15 @@ SHARD_DOCS = 128  # at most this many documents per task...
 SHARD_CHARS = 1_000_000  # ...and about this many characters, so one task is never a huge message
 TASKS_PER_THREAD = 2  # tasks in flight per worker thread: enough to keep workers busy, few enough to bound memory
 WORKERS_TIMEOUT = 120.0  # seconds to wait for a scheduler without workers to get one
-# The workers of a LocalCluster started here run spaCy and nothing else, so two of Dask's defaults
-# go: the sampling profiler (a thread that walks the task's stack every 10 ms) and
-# MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to the system at every free, which spaCy's
-# many small allocations pay for): with them a worker spends more CPU time per document (`make
-# bench`, part inference, measures how much). A cluster started elsewhere keeps its own
-# configuration; README.md shows the same two settings for it.
-LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+# A LocalCluster started here runs spaCy and nothing else, so three of Dask's defaults go, in its
+# scheduler, nannies and workers: the workers' sampling profiler (a thread that walks the task's
+# stack every 10 ms), the event loops' 20 ms "tick" (a timer that only watches for a blocked loop,
+# which wakes every process 50 times a second and takes the GIL from the task), and
+# MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to the system at every free, which spaCy's many
+# small allocations pay for). With them a worker spends more CPU time per document (`make bench`,
+# part inference, measures how much). A cluster started elsewhere keeps its own configuration;
+# README.md shows the same settings for it.
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s"}
 
 
 class DaskSession:
@@ -62,7 +64,7 @@ class DaskSession:
                     self._cluster = LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
                     )
-                return Client(self._cluster)
+                    return Client(self._cluster)
             except Exception as e:
                 self.close()
                 raise NerbenchError(f"--scheduler local: cannot start a Dask LocalCluster of {workers} workers ({first_line(e)})") from None

@@ -66,17 +66,18 @@ def test_local_cluster_of_two_workers_gives_the_single_process_report(root, tmp_
     assert two.stderr == ""  # no worker log on the terminal
 
 
-def test_the_local_cluster_workers_run_without_the_profiler_and_the_malloc_trim():
+def test_the_local_cluster_workers_run_without_the_profiler_the_fast_tick_and_the_malloc_trim():
     def settings():
         import os
 
         import dask
 
-        return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+        config = dask.config.get
+        return config("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"), config("distributed.admin.tick.interval")
 
     session = dist.DaskSession("local", 2)
     try:
-        assert list(session.client.run(settings).values()) == [(False, None, "1")] * 2
+        assert list(session.client.run(settings).values()) == [(False, None, "1", "1s")] * 2
     finally:
         session.close()
     assert dask.config.get("distributed.worker.profile.enabled") is True  # only for the cluster nerbench starts
