@@ -361,7 +361,7 @@ def inference_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
     if w:
         rows.append(
             figure(
-                f"LocalCluster worker CPU time per document, nerbench's worker settings / Dask's defaults (profiler, malloc trim); "
+                f"LocalCluster worker CPU time per document, nerbench's worker settings / Dask's defaults (profiler, 20 ms tick, malloc trim); "
                 f"{n(w['documents'])} documents in shards of {w['shard']}",
                 f"{w['nerbench'] * 1000:.0f} ms / {w['dask_defaults'] * 1000:.0f} ms ({w['dask_defaults'] / w['nerbench'] - 1:+.0%} with Dask's defaults)",
             )
