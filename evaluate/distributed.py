@@ -15,8 +15,10 @@ system): a pipeline given by path is sent to the workers as its absolute path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import threading
 import warnings
 from typing import Any, Iterator, Mapping
@@ -59,7 +61,7 @@ class DaskSession:
                 # one thread per worker process: spaCy inference is CPU-bound and holds the GIL; a failed task
                 # is reported here in one line, not also logged by the worker. No dashboard; the scheduler's
                 # small HTTP server takes another port when 8787 is busy, which is nothing to warn about.
-                with warnings.catch_warnings(), dask.config.set(settings):
+                with warnings.catch_warnings(), dask.config.set(settings), _environ_without(() if dask_defaults else ("MALLOC_TRIM_THRESHOLD_",)):
                     warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
                     self._cluster = LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
@@ -139,6 +141,22 @@ class DaskSession:
             raise NerbenchError(f"Dask scheduler {self.scheduler}: lost while predicting ({type(e).__name__}: {first_line(e)})") from None
         except Exception as e:  # raised inside a worker; its traceback is in the worker's log
             raise NerbenchError(f"Dask scheduler {self.scheduler}: predicting failed on a worker ({type(e).__name__}: {first_line(e)})") from None
+
+
+@contextlib.contextmanager
+def _environ_without(names: tuple[str, ...]) -> Iterator[None]:
+    """This process's environment without `names` while workers are spawned (they inherit it), then as it was.
+
+    Dask's nannies copy their pre-spawn settings into this process's environment, so an earlier
+    cluster with Dask's defaults (in the same process) would hand MALLOC_TRIM_THRESHOLD_ to ours.
+    """
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        for name in names:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
 
 def _worker_environ() -> dict[str, Any]:

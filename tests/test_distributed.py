@@ -4,6 +4,7 @@ process does; a running scheduler is joined and left running; cluster errors are
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 from pathlib import Path
@@ -66,7 +67,10 @@ def test_local_cluster_of_two_workers_gives_the_single_process_report(root, tmp_
     assert two.stderr == ""  # no worker log on the terminal
 
 
-def test_the_local_cluster_workers_run_without_the_profiler_the_fast_tick_and_the_malloc_trim():
+def test_the_local_cluster_workers_run_without_the_profiler_the_fast_tick_and_the_malloc_trim(monkeypatch):
+    # an earlier cluster with Dask's defaults leaves MALLOC_TRIM_THRESHOLD_ in this process's environment (its nannies copy it there)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+
     def settings():
         import os
 
@@ -81,6 +85,7 @@ def test_the_local_cluster_workers_run_without_the_profiler_the_fast_tick_and_th
     finally:
         session.close()
     assert dask.config.get("distributed.worker.profile.enabled") is True  # only for the cluster nerbench starts
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # this process's environment as it was
 
 
 def test_joining_a_running_scheduler_sends_only_uncached_documents_and_leaves_it_running(root, tmp_path, cluster, seeds):
