@@ -40,6 +40,7 @@ WORKERS_TIMEOUT = 120.0  # seconds to wait for a scheduler without workers to ge
 # part inference, measures how much). A cluster started elsewhere keeps its own configuration;
 # README.md shows the same settings for it.
 LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s"}
+LOCAL_WORKER_UNSET = ("MALLOC_TRIM_THRESHOLD_",)  # environment variables the LocalCluster's workers start without
 
 
 class DaskSession:
@@ -61,7 +62,7 @@ class DaskSession:
                 # one thread per worker process: spaCy inference is CPU-bound and holds the GIL; a failed task
                 # is reported here in one line, not also logged by the worker. No dashboard; the scheduler's
                 # small HTTP server takes another port when 8787 is busy, which is nothing to warn about.
-                with warnings.catch_warnings(), dask.config.set(settings), _environ_without(() if dask_defaults else ("MALLOC_TRIM_THRESHOLD_",)):
+                with warnings.catch_warnings(), dask.config.set(settings), _environ_without(() if dask_defaults else LOCAL_WORKER_UNSET):
                     warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
                     self._cluster = LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
@@ -160,11 +161,12 @@ def _environ_without(names: tuple[str, ...]) -> Iterator[None]:
 
 
 def _worker_environ() -> dict[str, Any]:
-    """Dask's environment for new worker processes, without its malloc trim threshold."""
+    """Dask's environment for new worker processes, without LOCAL_WORKER_UNSET."""
     import dask
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    for name in LOCAL_WORKER_UNSET:
+        environ.pop(name, None)
     return environ
 
 

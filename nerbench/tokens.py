@@ -18,7 +18,7 @@ earlier span.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -201,14 +201,3 @@ def corpus_token_metrics(
         result[average] = {"precision": _value(ap), "recall": _value(ar), "f1": _value(af)}
     result["micro"].update(tp=tp, fp=fp, fn=fn, support=tp + fn, predicted=tp + fp)
     return result
-
-
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
