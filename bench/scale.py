@@ -8,7 +8,8 @@ its own; the reports' sizes are read from disk.
 `inference`: the real pipeline over the committed gold's texts repeated, predicted by
 `get_predictions` (what `evaluate` runs for a model, without the cache) in one process, with
 `nlp.pipe(n_process=2)` and on a Dask LocalCluster of 2 workers. Model loading and cluster start-up
-are inside the times: that is what a user waits for.
+are inside the times: that is what a user waits for. A fourth setting, 2 independent processes
+each predicting half the texts, measures what the machine itself gives two processes.
 """
 
 from __future__ import annotations
@@ -246,11 +247,12 @@ def bench_inference(
         f"n_process={workers}": lambda: Inference(n_process=workers, batch_size=batch_size, quiet=True),
         f"Dask LocalCluster, {workers} workers": lambda: Inference(scheduler="local", workers=workers, batch_size=batch_size, quiet=True),
     }
+    ceiling = f"{workers} independent processes, 1/{workers} of the documents each"
     get_predictions(model, dict(list(texts.items())[:5]), None, Inference(quiet=True))  # warm-up: imports, file cache
     waited = _settle(settle)
     load_before, cpu = load_average(), cpu_times()
-    runs: dict[str, list[float]] = {name: [] for name in settings}
-    loads: dict[str, list[list[float]]] = {name: [] for name in settings}
+    runs: dict[str, list[float]] = {name: [] for name in [*settings, ceiling]}
+    loads: dict[str, list[list[float]]] = {name: [] for name in runs}
     results: dict[str, Any] = {}
     for _ in range(repeat):
         for name, make in settings.items():
@@ -260,6 +262,8 @@ def bench_inference(
             with make() as inference:
                 results[name] = get_predictions(model, texts, None, inference)
             runs[name].append(time.perf_counter() - start)
+        loads[ceiling].append(load_average())
+        runs[ceiling].append(independent_processes(model, list(texts.values()), workers, batch_size))
     cpu_per_document = worker_cpu(model, root, max(1, copies // 5), workers)
     times = {name: seconds(r) for name, r in runs.items()}
     one = results["1 process"].raw
@@ -280,6 +284,7 @@ def bench_inference(
         "same_predictions": {name: r.raw == one for name, r in results.items()},
         "ran_on": {name: r.source.ran_on for name, r in results.items()},
         "dask": dask_name,
+        "ceiling": ceiling,
         "target_speedup": TARGET_DASK_SPEEDUP,
         "quiet_load": QUIET_LOAD,
         "quiet_steal": QUIET_STEAL,
@@ -288,6 +293,39 @@ def bench_inference(
         "cpu_stolen": stolen_share(cpu, cpu_times()),
         "worker_cpu": cpu_per_document,
     }
+
+
+_SHARE = """
+import json, sys
+import spacy
+nlp = spacy.load(sys.argv[1])
+with open(sys.argv[2], encoding="utf-8") as f:
+    texts = json.load(f)
+print(sum(1 for doc in nlp.pipe(texts, batch_size=int(sys.argv[3]))))
+"""
+
+
+def independent_processes(model: str, texts: list[str], workers: int, batch_size: int) -> float:
+    """Wall seconds for `workers` separate Python processes, started together, each running `nlp.pipe` on its share of the texts.
+
+    No Dask and no spaCy multiprocessing: each process starts, loads the model and predicts, as a
+    worker does. It is what this machine gives any scheme of `workers` processes, so the speed-up
+    of this setting over 1 process is the machine's ceiling for the others.
+    """
+    with tempfile.TemporaryDirectory(prefix="nerbench-bench-") as tmp:
+        paths = []
+        for k in range(workers):
+            path = Path(tmp) / f"share{k}.json"
+            path.write_text(json.dumps(texts[k::workers]), encoding="utf-8")
+            paths.append(path)
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", _SHARE, model, str(p), str(batch_size)], stdout=subprocess.PIPE, text=True) for p in paths]
+        outputs = [proc.communicate()[0] for proc in procs]
+        elapsed = time.perf_counter() - start
+    predicted = [int(out) if proc.returncode == 0 and out.strip().isdigit() else None for proc, out in zip(procs, outputs)]
+    if None in predicted or sum(predicted) != len(texts):
+        raise RuntimeError(f"independent processes: exit codes {[p.returncode for p in procs]}, documents predicted {predicted} of {len(texts)}")
+    return elapsed
 
 
 def worker_cpu(model: str, root: Path, copies: int = 20, workers: int = 2, shard: int = 25) -> dict[str, Any]:
@@ -341,6 +379,15 @@ def inference_figures(r: dict[str, Any]) -> list[dict[str, Any]]:
         if name == "1 process":
             continue
         is_dask = name == dask
+        if name == r.get("ceiling"):
+            rows.append(
+                figure(
+                    f"speed-up of {name} over 1 process (no Dask, no spaCy multiprocessing: what this machine gives {r['workers']} processes; "
+                    "best runs, medians in brackets)",
+                    f"{ratio(v['best'])} ({ratio(v['median'])})",
+                )
+            )
+            continue
         rows.append(
             figure(
                 f"speed-up of {name} over 1 process (best runs; medians in brackets)",

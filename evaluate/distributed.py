@@ -29,6 +29,7 @@ from .predict import first_line, load_model, pipe_spans
 
 SHARD_DOCS = 128  # at most this many documents per task...
 SHARD_CHARS = 1_000_000  # ...and about this many characters, so one task is never a huge message
+SHARDS_PER_THREAD = 4  # a shard is at most 1/(this x worker threads) of the documents left
 TASKS_PER_THREAD = 2  # tasks in flight per worker thread: enough to keep workers busy, few enough to bound memory
 WORKERS_TIMEOUT = 120.0  # seconds to wait for a scheduler without workers to get one
 # A LocalCluster started here runs spaCy and nothing else, so three of Dask's defaults go, in its
@@ -171,18 +172,28 @@ def _worker_environ() -> dict[str, Any]:
 
 
 def make_shards(ids: list[str], texts: Mapping[str, str], threads: int) -> Iterator[list[str]]:
-    """Runs of document ids: about four per worker thread for small corpora, capped in documents and characters."""
-    size = max(1, min(SHARD_DOCS, math.ceil(len(ids) / (threads * 4))))
+    """Runs of document ids, each at most 1/(4 x threads) of the documents not yet in a shard, and capped in documents and characters.
+
+    Shards shrink towards the end (OpenMP's "guided" schedule): the last tasks are short, so no
+    worker sits idle for long while another finishes a big one.
+    """
+    remaining = len(ids)
     shard: list[str] = []
     chars = 0
+    size = _guided(remaining, threads)
     for doc_id in ids:
         if shard and (len(shard) >= size or chars + len(texts[doc_id]) > SHARD_CHARS):
             yield shard
-            shard, chars = [], 0
+            remaining -= len(shard)
+            shard, chars, size = [], 0, _guided(remaining, threads)
         shard.append(doc_id)
         chars += len(texts[doc_id])
     if shard:
         yield shard
+
+
+def _guided(remaining: int, threads: int) -> int:
+    return max(1, min(SHARD_DOCS, math.ceil(remaining / (threads * SHARDS_PER_THREAD))))
 
 
 # --- on the workers ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from bench.labelstudio import RequestLog, bench_labelstudio, labelstudio_figures, server_log_requests
 from bench.report import BEGIN, END, ORDER, render_tables, replace_block
 from bench.run import app
-from bench.scale import bench_inference, inference_figures, scale_figures
+from bench.scale import bench_inference, independent_processes, inference_figures, scale_figures
 from bench.scorers import bench_scoring
 from bench.synthetic import LABELS, synthetic_corpus, toolkit_input
 from bench.uncertainty import bench_uncertainty
@@ -249,9 +249,18 @@ def test_inference_part_predicts_the_same_on_one_process_n_process_and_a_local_d
     r = bench_inference(MODEL, root, copies=1, repeat=1, workers=2)
     assert r["documents"] == 5 and r["same_predictions"] == {"1 process": True, "n_process=2": True, "Dask LocalCluster, 2 workers": True}
     assert r["ran_on"] == {"1 process": "1 process", "n_process=2": "2 processes", "Dask LocalCluster, 2 workers": "Dask LocalCluster (2 workers)"}
-    assert len(inference_figures(r)) == 3 + 2 + 1 + 1 + 1  # the three settings' times, two speed-ups, the machine, the equality, worker CPU
+    figures = inference_figures(r)
+    assert len(figures) == 4 + 3 + 1 + 1 + 1  # four settings' times, three speed-ups, the machine, the equality, worker CPU
+    (ceiling,) = [f for f in figures if f["figure"].startswith("speed-up of 2 independent processes")]
+    assert ceiling["target"] is None and len(r["seconds"][r["ceiling"]]["runs"]) == 1
     w = r["worker_cpu"]
     assert w["documents"] == 5 and w["nerbench"] > 0 and w["dask_defaults"] > 0  # CPU time was counted on the workers, both ways
+
+
+@pytest.mark.slow
+def test_the_machine_ceiling_is_refused_when_a_process_fails(tmp_path):
+    with pytest.raises(RuntimeError, match=r"documents predicted \[None, None\] of 2"):
+        independent_processes(str(tmp_path / "no_such_pipeline"), ["a", "b"], 2, 4)
 
 
 @pytest.mark.labelstudio

@@ -180,3 +180,12 @@ def test_shards_are_capped_in_documents_and_characters():
     assert max(len(s) for s in shards) == dist.SHARD_DOCS
     assert all(sum(len(texts[i]) for i in s) <= dist.SHARD_CHARS for s in shards)
     assert [len(s) for s in dist.make_shards(["a", "b", "c", "d", "e"], {k: "t" for k in "abcde"}, threads=2)] == [1] * 5
+
+
+def test_shards_shrink_towards_the_end_so_no_worker_waits_long():
+    texts = {f"d{i}": "text" for i in range(500)}
+    sizes = [len(s) for s in dist.make_shards(list(texts), texts, threads=2)]
+    assert sum(sizes) == 500
+    assert sizes[0] == 63  # 500 / (2 threads x 4)
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-8:] == [1] * 8  # the last shard of each worker thread is one document
