@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +13,7 @@ from typer.testing import CliRunner
 from bench.labelstudio import RequestLog, bench_labelstudio, labelstudio_figures, server_log_requests
 from bench.report import BEGIN, END, ORDER, render_tables, replace_block
 from bench.run import app
-from bench.scale import bench_inference, independent_processes, inference_figures, scale_figures
+from bench.scale import bench_inference, independent_processes, inference_figures, make_corpus, scale_figures
 from bench.scorers import bench_scoring
 from bench.synthetic import LABELS, synthetic_corpus, toolkit_input
 from bench.uncertainty import bench_uncertainty
@@ -228,6 +230,40 @@ def test_scale_part_evaluates_a_tiny_corpus_in_fresh_processes(tmp_path, root, m
     assert report["gold"]["spans"] == r["corpus"]["gold_spans"] and report["models"][0]["predictions_from"] == "file"
     assert len((parts / "scale" / "reports" / "predictions.jsonl").read_text().splitlines()) == 12
     assert all(isinstance(f["met"], bool) for f in scale_figures(r) if f["target"])
+
+
+_MODULES_AFTER = """
+import sys
+{before}
+{run}
+print("\\n".join(sys.modules))
+"""
+
+
+@pytest.mark.slow
+def test_the_read_baseline_imports_every_heavy_module_evaluate_imports(tmp_path, root):
+    """Imports are start-up on both sides of the scale ratio: evaluate imports no module of
+    scikit-learn, SciPy or pandas that the read process has not imported before its clock starts.
+    (spaCy's registry, filled when evaluate makes its blank English tokenizer, is evaluate's work.)"""
+    make_corpus(tmp_path, 6)
+    run = (
+        "from nerbench.cli import app\n"
+        "try:\n"
+        f"    app(['evaluate', '-q', '--no-cache', '--predictions', {str(tmp_path / 'predictions.jsonl')!r}, '--gold', {str(tmp_path / 'gold.jsonl')!r},"
+        f" '--seeds', {str(tmp_path / 'seeds')!r}, '--output-dir', {str(tmp_path / 'reports')!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code"
+    )
+
+    def modules(code: str) -> set[str]:
+        done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+        return set(done.stdout.split())
+
+    evaluate = modules(_MODULES_AFTER.format(before="", run=run))
+    read = modules(_MODULES_AFTER.format(before="from bench.scale import import_evaluate_modules; import_evaluate_modules()", run=""))
+    assert "sklearn.metrics" in evaluate and "nerbench.tokens" in evaluate  # the run did score tokens
+    heavy = {m for m in evaluate - read if m.split(".")[0] in ("sklearn", "scipy", "pandas")}
+    assert heavy == set()
 
 
 @pytest.mark.slow
