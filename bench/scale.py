@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def read_inputs(folder: Path) -> dict[str, Any]:
     scheme = load_scheme(LABELS)
     gold = load_gold(folder / "gold.jsonl", load_seeds(folder / "seeds"), scheme)
     system = load_predictions(folder / "predictions.jsonl", {doc.id: doc.text for doc in gold.documents}, scheme, IDENTITY_MAP)
-    predicted = sum(len(spans) for spans in system.raw.values())
+    predicted = sum(len(spans) for spans in system.spans.values()) + sum(system.unmapped.values())
     return {"seconds": time.perf_counter() - started, "documents": len(gold.documents), "gold_spans": gold.n_spans, "predicted_spans": predicted}
 
 
@@ -307,34 +308,33 @@ def bench_inference(
     }
 
 
-_SHARE = """
-import json, sys
-import spacy
-nlp = spacy.load(sys.argv[1])
-with open(sys.argv[2], encoding="utf-8") as f:
-    texts = json.load(f)
-print(sum(1 for doc in nlp.pipe(texts, batch_size=int(sys.argv[3]))))
-"""
-
-
 def independent_processes(model: str, texts: list[str], workers: int, batch_size: int) -> float:
     """Wall seconds for `workers` separate Python processes, started together, each running `nlp.pipe` on its share of the texts.
 
-    No Dask and no spaCy multiprocessing: each process starts, loads the model and predicts, as a
-    worker does. It is what this machine gives any scheme of `workers` processes, so the speed-up
-    of this setting over 1 process is the machine's ceiling for the others.
+    No Dask and no spaCy multiprocessing: each process is `bench/bare_spacy.py` (start, load the
+    model, `nlp.pipe`) on a folder of its texts, as a worker does. It is what this machine gives any
+    scheme of `workers` processes, so the speed-up of this setting over 1 process is the machine's
+    ceiling for the others.
     """
+    script = Path(__file__).with_name("bare_spacy.py")
     with tempfile.TemporaryDirectory(prefix="nerbench-bench-") as tmp:
-        paths = []
+        folders = []
         for k in range(workers):
-            path = Path(tmp) / f"share{k}.json"
-            path.write_text(json.dumps(texts[k::workers]), encoding="utf-8")
-            paths.append(path)
+            folder = Path(tmp) / f"share{k}"
+            folder.mkdir()
+            for i, text in enumerate(texts[k::workers]):
+                with open(folder / f"{i:07d}.txt", "w", encoding="utf-8", newline="") as f:  # the exact text, as bare_spacy.py reads it
+                    f.write(text)
+            folders.append(folder)
         start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", _SHARE, model, str(p), str(batch_size)], stdout=subprocess.PIPE, text=True) for p in paths]
+        procs = [
+            subprocess.Popen([sys.executable, str(script), model, str(folder), str(batch_size)], stdout=subprocess.PIPE, text=True)
+            for folder in folders
+        ]
         outputs = [proc.communicate()[0] for proc in procs]
         elapsed = time.perf_counter() - start
-    predicted = [int(out) if proc.returncode == 0 and out.strip().isdigit() else None for proc, out in zip(procs, outputs)]
+    counts = [re.match(r"(\d+) documents", out) if proc.returncode == 0 else None for proc, out in zip(procs, outputs)]
+    predicted = [int(m.group(1)) if m else None for m in counts]
     if None in predicted or sum(predicted) != len(texts):
         raise RuntimeError(f"independent processes: exit codes {[p.returncode for p in procs]}, documents predicted {predicted} of {len(texts)}")
     return elapsed

@@ -88,15 +88,17 @@ class System:
     """What is scored, whatever produced it.
 
     `info` has at least `name`, `version` and `labels` (the labels it can predict); `spans` holds
-    its raw (start, end, label) spans per document id, with its own labels; `source` says where
-    they came from ("model", "cache", ...) and becomes the report's `predictions_from`.
+    its raw (start, end, label) spans per document id, with its own labels, or `mapped` holds them
+    already mapped onto the scheme (a predictions file maps as it reads; its `spans` is then
+    empty); `source` says where they came from ("model", "cache", ...) and becomes the report's
+    `predictions_from`.
     """
 
     info: dict[str, Any]
     spans: Mapping[str, Sequence[tuple[int, int, str]]]
     source: str
     provenance: dict[str, Any] | None = None  # a spaCy pipeline's: documents from the cache and the model (predict.Provenance)
-    mapped: Predictions | None = None  # `spans` already mapped onto the scheme with the run's label map (a predictions file maps as it reads)
+    mapped: Predictions | None = None  # the spans mapped onto the scheme with the run's label map, when the source did it
 
 
 # Where systems come from: a function of the gold texts (document id -> text), called once,
@@ -116,7 +118,7 @@ def spacy_system(spec: str, cache: PredictionCache | None, inference: Inference 
 
 def file_system(read: SystemPredictions) -> SystemSource:
     """A predictions file, already read and checked against the gold, as a system."""
-    return lambda texts: System(read.info(), read.raw, "file", mapped=Predictions(read.spans, read.unmapped))
+    return lambda texts: System(read.info(), {}, "file", mapped=Predictions(read.spans, read.unmapped))
 
 
 def distinct_name(system: System, taken: set[tuple[str, str]]) -> System:

@@ -47,7 +47,6 @@ class SystemPredictions:
     name: str
     version: str
     spans: dict[str, list[Span]]  # document id -> spans with scheme labels, in gold order
-    raw: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # the same, with the file's own labels, unmapped
     unmapped: Counter = field(default_factory=Counter)  # file label -> spans the map sends to null
     labels: tuple[str, ...] = ()  # the file's own labels, sorted
     missing: tuple[str, ...] = ()  # gold documents without a line, counted as predicting nothing
@@ -79,7 +78,6 @@ def load_predictions(
     content = read_input_text(path, "predictions file")
     seen: dict[str, int] = {}
     found: dict[str, list[Span]] = {}
-    raw_found: dict[str, list[tuple[int, int, str]]] = {}
     unmapped: Counter = Counter()
     own_labels: set[str] = set()
     model: tuple[dict[str, Any], int] | None = None
@@ -111,7 +109,6 @@ def load_predictions(
             else:
                 mapped.append(span if target == span.label else Span(span.start, span.end, target))
         found[doc_id] = mapped  # in order: parse_spans sorts them, and spans that do not overlap keep their order whatever their labels
-        raw_found[doc_id] = [(s.start, s.end, s.label) for s in spans]
     absent = tuple(doc_id for doc_id in texts if doc_id not in found)
     if absent and missing == "refuse":
         raise NerbenchError(
@@ -125,7 +122,6 @@ def load_predictions(
         name=info.get("name") or path.name,
         version=info.get("version") or "",
         spans={doc_id: found.get(doc_id, []) for doc_id in texts},
-        raw={doc_id: raw_found.get(doc_id, []) for doc_id in texts},
         unmapped=unmapped,
         labels=tuple(sorted(own_labels)),
         missing=absent,
